@@ -1,0 +1,91 @@
+//! Signal handling: the one place for `unsafe`.
+//!
+//! SIGINT, SIGTERM and SIGHUP only record that they arrived; the command notices at its next
+//! step boundary (or when a child it waits for is interrupted), rolls back what it started,
+//! and re-raises the signal with the default action so the calling shell sees it.
+//! git forwards a Ctrl-C to its dashed subcommand while the terminal sends one too, so
+//! signals that arrive within [`DEBOUNCE`] of the first count as one press.
+
+use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use nix::sys::signal::{self, SaFlags, SigAction, SigHandler, SigSet, Signal};
+
+use crate::error::{Error, Result};
+
+const DEBOUNCE: Duration = Duration::from_millis(300);
+
+static PENDING: AtomicI32 = AtomicI32::new(0);
+static PRESSES: AtomicU32 = AtomicU32::new(0);
+static LAST_AT_MS: AtomicU64 = AtomicU64::new(0);
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+extern "C" fn on_signal(signum: i32) {
+    // Only async-signal-safe work here: atomics and the clock.
+    let now = now_ms();
+    let last = LAST_AT_MS.swap(now, Ordering::SeqCst);
+    if PENDING.load(Ordering::SeqCst) == 0 {
+        PENDING.store(signum, Ordering::SeqCst);
+        PRESSES.store(1, Ordering::SeqCst);
+    } else if now.saturating_sub(last) > DEBOUNCE.as_millis() as u64 {
+        PRESSES.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+const HANDLED: [Signal; 3] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP];
+
+/// Installs the recording handler. Without SA_RESTART, so a blocking `waitpid` returns
+/// `EINTR` and the waiter can react at once.
+pub fn install() {
+    let action = SigAction::new(
+        SigHandler::Handler(on_signal),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
+    for sig in HANDLED {
+        // SAFETY: the handler only touches atomics and reads the clock.
+        let _ = unsafe { signal::sigaction(sig, &action) };
+    }
+}
+
+/// The first signal received, if any.
+pub fn pending() -> Option<Signal> {
+    Signal::try_from(PENDING.load(Ordering::SeqCst)).ok()
+}
+
+/// How many separate presses arrived (signals closer than the debounce count once).
+pub fn presses() -> u32 {
+    PRESSES.load(Ordering::SeqCst)
+}
+
+/// Fails with [`Error::interrupted`] once a signal has arrived: call between steps.
+pub fn check() -> Result<()> {
+    match pending() {
+        Some(sig) => Err(Error::interrupted(sig)),
+        None => Ok(()),
+    }
+}
+
+/// Forgets a recorded signal (after a prompt handled a Ctrl-C as "cancel", for example).
+pub fn clear() {
+    PENDING.store(0, Ordering::SeqCst);
+    PRESSES.store(0, Ordering::SeqCst);
+}
+
+/// Dies by `sig` with its default action, so the parent sees "killed by signal", as fd does.
+pub fn reraise(sig: Signal) -> ! {
+    let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+    // SAFETY: restoring the default disposition has no preconditions.
+    let _ = unsafe { signal::sigaction(sig, &default) };
+    let mut set = SigSet::empty();
+    set.add(sig);
+    let _ = set.thread_unblock();
+    let _ = signal::raise(sig);
+    std::process::exit(128 + sig as i32)
+}

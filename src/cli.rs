@@ -1,0 +1,236 @@
+//! The command line, as clap derive types. Doc comments here are the `-h`/`--help` text, and
+//! the man page and shell completions are generated from these same definitions.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// One branch and worktree per task: start, run, finish, list.
+///
+/// git par gives every task its own branch and worktree, so that people and coding agents can
+/// work on many tasks at once without stashing, re-cloning or stepping on each other.
+#[derive(Debug, Parser)]
+#[command(name = "git-par", bin_name = "git par", version, max_term_width = 100)]
+#[command(
+    propagate_version = true,
+    subcommand_required = true,
+    arg_required_else_help = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Start(StartArgs),
+    Finish(FinishArgs),
+    Sync(SyncArgs),
+    Drop(DropArgs),
+    #[command(visible_alias = "ls")]
+    List(ListArgs),
+    Diff(DiffArgs),
+    Path(PathArgs),
+    Rescued(RescuedArgs),
+    Recover(RecoverArgs),
+    Run(RunArgs),
+    Cd(CdArgs),
+    ShellInit(ShellInitArgs),
+    /// Writes the man page and shell completions generated from these definitions.
+    #[command(hide = true)]
+    Generate(GenerateArgs),
+    /// Prints task names, one a line, for shell completion.
+    #[command(hide = true, name = "__complete-tasks")]
+    CompleteTasks,
+}
+
+/// What to do with uncommitted changes in the worktree `start` runs from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StartChanges {
+    /// Carry them into the new task and clean them out of here.
+    Move,
+    /// Carry them into the new task and keep them here too.
+    Copy,
+    /// Leave them here.
+    Leave,
+}
+
+/// Create a task: its branch and its worktree.
+///
+/// Prints the new worktree's path alone on stdout, so `cd "$(git par start x)"` works.
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// Name of the task; its branch is `<par.branchPrefix><task>`.
+    pub task: String,
+    /// Start from this revision (default: the branch checked out here).
+    #[arg(long, value_name = "rev")]
+    pub base: Option<String>,
+    /// What to do with uncommitted changes here, without asking.
+    #[arg(long, value_enum, value_name = "what")]
+    pub changes: Option<StartChanges>,
+    /// With `git par shell-init`: stay in this directory.
+    #[arg(long)]
+    pub no_cd: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    /// Fast-forward when possible, else a merge commit.
+    Merge,
+    /// One new commit on the target with the whole change.
+    Squash,
+    /// Replay the task's commits on the target, then fast-forward.
+    Rebase,
+}
+
+/// What to do with uncommitted changes in the task's worktree when finishing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FinishChanges {
+    /// Commit them to the task's branch first.
+    Commit,
+    /// Throw them away (saved under refs/par/rescued/ first).
+    Discard,
+}
+
+/// Merge a task back into its base, then remove its worktree and branch.
+#[derive(Debug, Args)]
+pub struct FinishArgs {
+    /// The task (default: the one whose worktree holds the current directory).
+    pub task: Option<String>,
+    /// Merge into this branch instead of the task's base.
+    #[arg(long, value_name = "branch")]
+    pub into: Option<String>,
+    /// How to merge (default: `par.finishStrategy`, else merge).
+    #[arg(long, value_enum, value_name = "strategy")]
+    pub strategy: Option<Strategy>,
+    /// Message for the commit of uncommitted changes and for a merge or squash commit.
+    #[arg(short, long, value_name = "msg")]
+    pub message: Option<String>,
+    /// What to do with uncommitted changes in the task, without asking.
+    #[arg(long, value_enum, value_name = "what")]
+    pub changes: Option<FinishChanges>,
+    /// Keep the worktree and branch after merging.
+    #[arg(long)]
+    pub keep: bool,
+    /// Say what would happen, conflicts included, and change nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+}
+
+/// Bring the base branch's new commits into a task (merge, or rebase).
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The task (default: the one whose worktree holds the current directory).
+    pub task: Option<String>,
+    /// Rebase the task onto its base instead of merging.
+    #[arg(long)]
+    pub rebase: bool,
+}
+
+/// Throw a task away: its worktree and branch go, its work is saved first.
+#[derive(Debug, Args)]
+pub struct DropArgs {
+    /// The task to drop.
+    pub task: String,
+    /// Do not ask, even when the task holds work (it is still saved first).
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+/// Show every task: branch, base, ahead/behind, changes, age, path and anything odd.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// A JSON array, one object per task (keys in the man page; kept stable).
+    #[arg(long, conflicts_with = "porcelain")]
+    pub json: bool,
+    /// Stable tab-separated lines for scripts.
+    #[arg(long)]
+    pub porcelain: bool,
+}
+
+/// Show a task's whole change against its base, committed and uncommitted, as it would merge.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The task (default: the one whose worktree holds the current directory).
+    pub task: Option<String>,
+    /// Only a diffstat.
+    #[arg(long)]
+    pub stat: bool,
+}
+
+/// Print a task's worktree path (without a task: the main worktree's).
+#[derive(Debug, Args)]
+pub struct PathArgs {
+    pub task: Option<String>,
+}
+
+/// List saved work under refs/par/rescued/, and how to restore each.
+#[derive(Debug, Args)]
+pub struct RescuedArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Finish or roll back interrupted operations and clean up leftovers.
+#[derive(Debug, Args)]
+pub struct RecoverArgs {
+    /// Say what would be done, change nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Run a command inside one or more tasks.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The tasks to run in.
+    #[arg(required = true, num_args = 1..)]
+    pub tasks: Vec<String>,
+    /// At most this many at once (default: `par.maxWorkers`, else 3).
+    #[arg(short, long, value_name = "n")]
+    pub jobs: Option<usize>,
+    /// Create each task first if it does not exist.
+    #[arg(long)]
+    pub start: bool,
+    /// Base for tasks created by `--start`.
+    #[arg(long, value_name = "rev", requires = "start")]
+    pub base: Option<String>,
+    /// Finish each task whose command exited 0.
+    #[arg(long)]
+    pub finish: bool,
+    /// A machine-readable summary on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// The command and its arguments; `{task}` is replaced by the task's name.
+    #[arg(last = true, required = true, value_name = "command")]
+    pub command: Vec<String>,
+}
+
+/// Go to a task's worktree (without a task: the main worktree), with `git par shell-init`.
+#[derive(Debug, Args)]
+pub struct CdArgs {
+    pub task: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+/// Print shell code that lets `start`, `finish`, `drop` and `cd` change your directory.
+#[derive(Debug, Args)]
+pub struct ShellInitArgs {
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Folder to write `man/` and `completions/` into.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+}

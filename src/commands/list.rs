@@ -1,0 +1,279 @@
+//! `git par list`: every task with where it stands. The per-worktree `git status` runs are
+//! the cost, so they run on all cores at once; everything else is read with git2.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+use crate::cli::ListArgs;
+use crate::error::Result;
+use crate::git::status::{self, Status};
+use crate::git::worktrees::Worktree;
+use crate::git::Repo;
+use crate::ui::Ui;
+use crate::{fsutil, task, time};
+
+#[derive(Debug, Serialize)]
+pub struct TaskInfo {
+    pub task: String,
+    pub branch: String,
+    pub base: Option<String>,
+    pub path: PathBuf,
+    pub ahead: Option<usize>,
+    pub behind: Option<usize>,
+    pub staged: usize,
+    pub unstaged: usize,
+    pub untracked: usize,
+    pub last_commit: Option<String>,
+    pub flags: Vec<String>,
+    #[serde(skip)]
+    last_commit_secs: Option<i64>,
+    #[serde(skip)]
+    has_worktree: bool,
+}
+
+pub fn run(args: ListArgs, ui: &mut Ui) -> Result<u8> {
+    let repo = crate::open_repo(ui)?;
+    let tasks = collect(&repo);
+    if args.json {
+        let json = serde_json::to_string_pretty(&tasks)?;
+        ui.println(&json)?;
+    } else if args.porcelain {
+        for t in &tasks {
+            ui.println(&porcelain_line(t))?;
+        }
+    } else {
+        print_table(ui, &tasks)?;
+    }
+    Ok(0)
+}
+
+fn porcelain_line(t: &TaskInfo) -> String {
+    let num = |n: Option<usize>| n.map_or("-".to_string(), |n| n.to_string());
+    [
+        t.task.clone(),
+        t.branch.clone(),
+        t.base.clone().unwrap_or_else(|| "-".into()),
+        num(t.ahead),
+        num(t.behind),
+        t.staged.to_string(),
+        t.unstaged.to_string(),
+        t.untracked.to_string(),
+        t.last_commit.clone().unwrap_or_else(|| "-".into()),
+        t.path.to_string_lossy().into_owned(),
+        if t.flags.is_empty() {
+            "-".into()
+        } else {
+            t.flags.join(",")
+        },
+    ]
+    .join("\t")
+}
+
+fn print_table(ui: &mut Ui, tasks: &[TaskInfo]) -> Result<()> {
+    if tasks.is_empty() {
+        ui.note("No tasks. Start one with 'git par start <task>'.");
+        return Ok(());
+    }
+    let now = crate::journal::now();
+    let rows: Vec<[String; 6]> = tasks
+        .iter()
+        .map(|t| {
+            let changes = if t.staged + t.unstaged + t.untracked == 0 {
+                "clean".to_string()
+            } else {
+                format!("+{} ~{} ?{}", t.staged, t.unstaged, t.untracked)
+            };
+            let ahead = match (t.ahead, t.behind) {
+                (Some(a), Some(b)) => format!("↑{a} ↓{b}"),
+                _ => "-".into(),
+            };
+            [
+                t.task.clone(),
+                format!("{} ← {}", t.branch, t.base.as_deref().unwrap_or("-")),
+                ahead,
+                changes,
+                t.last_commit_secs
+                    .map_or("-".into(), |s| format!("{} ago", time::age(s, now))),
+                t.path.to_string_lossy().into_owned(),
+            ]
+        })
+        .collect();
+    let widths: Vec<usize> = (0..5)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    for (row, t) in rows.iter().zip(tasks) {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            let padded = if i < 5 {
+                format!("{cell:<w$}  ", w = widths[i])
+            } else {
+                cell.clone()
+            };
+            line.push_str(&if i == 0 {
+                ui.paint(&padded, "32")
+            } else {
+                padded
+            });
+        }
+        if !t.flags.is_empty() {
+            line.push_str(&format!(
+                "  {}",
+                ui.paint(&format!("[{}]", t.flags.join(", ")), "31")
+            ));
+        }
+        ui.println(line.trim_end())?;
+    }
+    Ok(())
+}
+
+/// Every task: recorded ones, `par/` branches, and registered worktrees in the worktree dir.
+pub fn collect(repo: &Repo) -> Vec<TaskInfo> {
+    let prefix = repo.config.branch_prefix.clone();
+    let worktrees = repo.worktrees();
+    let wt_dir = repo.worktree_dir();
+    let mut found: BTreeMap<String, TaskInfo> = BTreeMap::new();
+    let blank = |task: &str, branch: String, path: PathBuf| TaskInfo {
+        task: task.to_string(),
+        branch,
+        base: None,
+        path,
+        ahead: None,
+        behind: None,
+        staged: 0,
+        unstaged: 0,
+        untracked: 0,
+        last_commit: None,
+        flags: Vec::new(),
+        last_commit_secs: None,
+        has_worktree: false,
+    };
+    let mut bases: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for record in task::all(repo) {
+        bases.insert(record.task.clone(), Some(record.base_commit.clone()));
+        let mut info = blank(&record.task, record.branch.clone(), record.path.clone());
+        info.base = record.base.clone();
+        found.insert(record.task.clone(), info);
+    }
+    if let Ok(branches) = repo.git.branches(Some(git2::BranchType::Local)) {
+        for (branch, _) in branches.flatten() {
+            let Ok(Some(name)) = branch.name() else {
+                continue;
+            };
+            let Some(task) = name.strip_prefix(&prefix) else {
+                continue;
+            };
+            if found.values().any(|t| t.branch == name) {
+                continue;
+            }
+            let mut info = blank(task, name.to_string(), task::worktree_path(repo, task));
+            info.flags.push("no-record".into());
+            found.insert(task.to_string(), info);
+        }
+    }
+    for wt in worktrees.iter().filter(|w| !w.is_main) {
+        let real = fsutil::resolve(&wt.path);
+        if !real.starts_with(&wt_dir) || found.values().any(|t| fsutil::resolve(&t.path) == real) {
+            continue;
+        }
+        let Ok(rel) = real.strip_prefix(&wt_dir) else {
+            continue;
+        };
+        let task = rel.to_string_lossy().into_owned();
+        let branch = wt.branch().unwrap_or("").to_string();
+        let mut info = blank(&task, branch, wt.path.clone());
+        info.flags.push("no-record".into());
+        found.insert(task, info);
+    }
+    let mut tasks: Vec<TaskInfo> = found.into_values().collect();
+    for info in &mut tasks {
+        inspect(
+            repo,
+            info,
+            &worktrees,
+            bases.get(&info.task).cloned().flatten(),
+        );
+    }
+    fill_status(&mut tasks);
+    tasks
+}
+
+fn inspect(repo: &Repo, info: &mut TaskInfo, worktrees: &[Worktree], base_commit: Option<String>) {
+    let real = fsutil::resolve(&info.path);
+    let wt = worktrees
+        .iter()
+        .find(|w| !w.is_main && fsutil::resolve(&w.path) == real);
+    let exists = info.path.exists();
+    match wt {
+        Some(wt) => {
+            if !exists {
+                info.flags.push("missing".into());
+            }
+            if wt.locked {
+                info.flags.push("locked".into());
+            }
+            if wt.branch() != Some(info.branch.as_str()) {
+                info.flags.push("other-branch".into());
+            }
+            info.has_worktree = exists;
+        }
+        None if exists => info.flags.push("unregistered".into()),
+        None => info.flags.push("no-worktree".into()),
+    }
+    let Some(tip) = repo.branch_tip(&info.branch) else {
+        info.flags.push("no-branch".into());
+        return;
+    };
+    if let Ok(commit) = repo.git.find_commit(tip) {
+        let secs = commit.time().seconds();
+        info.last_commit_secs = Some(secs);
+        info.last_commit = Some(time::iso8601(secs));
+    }
+    let base_tip = info
+        .base
+        .as_deref()
+        .and_then(|b| repo.branch_tip(b))
+        .or_else(|| base_commit.and_then(|c| c.parse().ok()));
+    if let Some(base_tip) = base_tip {
+        if let Ok((ahead, behind)) = repo.git.graph_ahead_behind(tip, base_tip) {
+            info.ahead = Some(ahead);
+            info.behind = Some(behind);
+        }
+    }
+}
+
+/// Runs `git status` in every task worktree, as many at once as there are cores.
+fn fill_status(tasks: &mut [TaskInfo]) {
+    let jobs: Vec<usize> = (0..tasks.len())
+        .filter(|&i| tasks[i].has_worktree)
+        .collect();
+    let queue = Mutex::new(jobs.into_iter());
+    let results: Mutex<Vec<(usize, Result<Status>)>> = Mutex::new(Vec::new());
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let paths: Vec<PathBuf> = tasks.iter().map(|t| t.path.clone()).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let Some(i) = queue.lock().ok().and_then(|mut q| q.next()) else {
+                    break;
+                };
+                let status = status::status(&paths[i]);
+                if let Ok(mut r) = results.lock() {
+                    r.push((i, status));
+                }
+            });
+        }
+    });
+    for (i, status) in results.into_inner().unwrap_or_default() {
+        match status {
+            Ok(s) => {
+                tasks[i].staged = s.staged;
+                tasks[i].unstaged = s.unstaged + s.conflicted;
+                tasks[i].untracked = s.untracked;
+            }
+            Err(_) => tasks[i].flags.push("status-failed".into()),
+        }
+    }
+}

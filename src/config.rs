@@ -1,0 +1,111 @@
+//! `par.*` settings, read through `git config` itself so that `git -c`, includes and every
+//! scope behave exactly as they do for git.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::cli::Strategy;
+use crate::error::{Error, Result};
+use crate::git::git;
+
+pub const DEFAULT_BRANCH_PREFIX: &str = "par/";
+pub const DEFAULT_WORKTREE_DIR: &str = "../{repo}.par";
+const DEFAULT_MIN_FREE_SPACE: u64 = 100 << 20;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub branch_prefix: String,
+    pub worktree_dir: String,
+    pub min_free_space: u64,
+    pub finish_strategy: Strategy,
+    pub max_workers: usize,
+    pub kill_timeout: Duration,
+    pub color_ui: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            branch_prefix: DEFAULT_BRANCH_PREFIX.into(),
+            worktree_dir: DEFAULT_WORKTREE_DIR.into(),
+            min_free_space: DEFAULT_MIN_FREE_SPACE,
+            finish_strategy: Strategy::Merge,
+            max_workers: 3,
+            kill_timeout: Duration::from_secs(10),
+            color_ui: None,
+        }
+    }
+}
+
+impl Config {
+    pub fn load(dir: &Path) -> Result<Config> {
+        let out = git(
+            dir,
+            ["config", "-z", "--get-regexp", r"^(par\.|color\.ui$)"],
+        )
+        .output()?;
+        let mut config = Config::default();
+        // `git config -z` prints `key\nvalue\0` for each entry; the last one wins, as in git.
+        for entry in out.stdout.split(|b| *b == 0).filter(|e| !e.is_empty()) {
+            let entry = String::from_utf8_lossy(entry);
+            let (key, value) = entry.split_once('\n').unwrap_or((&entry, "true"));
+            config.set(key, value)?;
+        }
+        Ok(config)
+    }
+
+    fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        let bad = || {
+            Error::usage(format!("bad value '{value}' for config key {key}"))
+                .hint("see 'git par --help' for the values it takes")
+        };
+        match key {
+            "par.branchprefix" => self.branch_prefix = value.to_string(),
+            "par.worktreedir" => self.worktree_dir = value.to_string(),
+            "par.minfreespace" => self.min_free_space = parse_size(value).ok_or_else(bad)?,
+            "par.finishstrategy" => {
+                self.finish_strategy = match value {
+                    "merge" => Strategy::Merge,
+                    "squash" => Strategy::Squash,
+                    "rebase" => Strategy::Rebase,
+                    _ => return Err(bad()),
+                }
+            }
+            "par.maxworkers" => {
+                self.max_workers = value.parse().ok().filter(|n| *n > 0).ok_or_else(bad)?
+            }
+            "par.killtimeout" => {
+                self.kill_timeout = Duration::from_secs(value.parse().map_err(|_| bad())?)
+            }
+            "color.ui" => self.color_ui = Some(value.to_ascii_lowercase()),
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// git's integer syntax: a number with an optional k, m or g suffix (powers of 1024).
+pub fn parse_size(value: &str) -> Option<u64> {
+    let value = value.trim();
+    let (digits, shift) = match value.chars().last()?.to_ascii_lowercase() {
+        'k' => (&value[..value.len() - 1], 10),
+        'm' => (&value[..value.len() - 1], 20),
+        'g' => (&value[..value.len() - 1], 30),
+        _ => (value, 0),
+    };
+    digits.parse::<u64>().ok()?.checked_mul(1 << shift)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_follow_git_suffixes() {
+        assert_eq!(parse_size("512"), Some(512));
+        assert_eq!(parse_size("1k"), Some(1024));
+        assert_eq!(parse_size("2M"), Some(2 << 20));
+        assert_eq!(parse_size("1g"), Some(1 << 30));
+        assert_eq!(parse_size("x"), None);
+    }
+}

@@ -1,0 +1,193 @@
+//! A worktree's uncommitted state as git objects: the tree of its index and the tree of its
+//! files (untracked ones included, ignored ones not), built with a private copy of the index
+//! so the user's index and stash list are never touched.
+//!
+//! Snapshots carry changes into a new task (`start --changes`) and save work before anything
+//! is deleted (`refs/par/rescued/…`).
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Context, Error, Result};
+use crate::git::git;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub head: String,
+    pub index_tree: String,
+    pub worktree_tree: String,
+}
+
+fn rev(dir: &Path, spec: &str) -> Result<String> {
+    Ok(git(dir, ["rev-parse", "--verify", "--quiet", spec])
+        .run()?
+        .stdout_str())
+}
+
+/// The worktree's private git dir (where its index lives).
+pub fn git_dir(dir: &Path) -> Result<PathBuf> {
+    let out = git(dir, ["rev-parse", "--absolute-git-dir"]).run()?;
+    Ok(PathBuf::from(out.stdout_str()))
+}
+
+/// Records the state of the worktree at `dir`.
+pub fn capture(dir: &Path) -> Result<Snapshot> {
+    let what = || {
+        format!(
+            "could not save the uncommitted changes in {}",
+            dir.display()
+        )
+    };
+    let head = rev(dir, "HEAD^{commit}").with_context(what)?;
+    let index_tree = git(dir, ["write-tree"])
+        .run()
+        .with_context(what)?
+        .stdout_str();
+    let private_dir = git_dir(dir)?;
+    let temp_index = private_dir.join(format!("par-index.{}", std::process::id()));
+    // A copy keeps the index's stat data, so `add -A` only reads files that changed.
+    let copied = std::fs::copy(private_dir.join("index"), &temp_index);
+    let result = (|| -> Result<String> {
+        if copied.is_err() {
+            git(dir, ["read-tree", &index_tree])
+                .env("GIT_INDEX_FILE", &temp_index)
+                .run()?;
+        }
+        git(dir, ["add", "-A", "--", ":/"])
+            .env("GIT_INDEX_FILE", &temp_index)
+            .run()?;
+        Ok(git(dir, ["write-tree"])
+            .env("GIT_INDEX_FILE", &temp_index)
+            .run()?
+            .stdout_str())
+    })();
+    let _ = std::fs::remove_file(&temp_index);
+    let worktree_tree = result.with_context(what)?;
+    Ok(Snapshot {
+        head,
+        index_tree,
+        worktree_tree,
+    })
+}
+
+impl Snapshot {
+    pub fn head_tree(&self, dir: &Path) -> Result<String> {
+        rev(dir, &format!("{}^{{tree}}", self.head))
+    }
+
+    /// True when the worktree holds nothing that HEAD does not.
+    pub fn is_clean(&self, dir: &Path) -> Result<bool> {
+        let head_tree = self.head_tree(dir)?;
+        Ok(self.index_tree == head_tree && self.worktree_tree == head_tree)
+    }
+
+    /// A stash-shaped commit (parents: HEAD and a commit of the index) whose tree is the
+    /// worktree's files, so `git stash apply <it>` or a checkout brings everything back.
+    pub fn commit(&self, dir: &Path, message: &str) -> Result<String> {
+        let index_commit = git(
+            dir,
+            [
+                "commit-tree",
+                &self.index_tree,
+                "-p",
+                &self.head,
+                "-m",
+                &format!("index of {message}"),
+            ],
+        )
+        .run()?
+        .stdout_str();
+        let commit = git(
+            dir,
+            [
+                "commit-tree",
+                &self.worktree_tree,
+                "-p",
+                &self.head,
+                "-p",
+                &index_commit,
+                "-m",
+                message,
+            ],
+        )
+        .run()?
+        .stdout_str();
+        Ok(commit)
+    }
+
+    /// Reads a snapshot back from a commit made by [`Snapshot::commit`].
+    pub fn from_commit(dir: &Path, commit: &str) -> Result<Snapshot> {
+        Ok(Snapshot {
+            head: rev(dir, &format!("{commit}^1"))?,
+            index_tree: rev(dir, &format!("{commit}^2^{{tree}}"))?,
+            worktree_tree: rev(dir, &format!("{commit}^{{tree}}"))?,
+        })
+    }
+
+    /// This snapshot's changes moved onto `onto` (a commit): the trees its index and files
+    /// would have there. Fails, naming the files, when they do not apply cleanly.
+    pub fn rebased(&self, dir: &Path, onto: &str) -> Result<Snapshot> {
+        if onto == self.head {
+            return Ok(self.clone());
+        }
+        let base = format!("--merge-base={}", self.head);
+        let replay = |tree: &str| -> Result<String> {
+            let out = git(
+                dir,
+                [
+                    "merge-tree",
+                    "--write-tree",
+                    "--name-only",
+                    &base,
+                    onto,
+                    tree,
+                ],
+            )
+            .output()?;
+            let text = out.stdout_str();
+            let mut lines = text.lines();
+            let tree = lines.next().unwrap_or_default().to_string();
+            if out.code == 0 {
+                return Ok(tree);
+            }
+            let files: Vec<&str> = lines.take_while(|l| !l.is_empty()).collect();
+            Err(Error::failed(format!(
+                "the uncommitted changes do not apply on {onto}: conflicts in {}",
+                files.join(", ")
+            )))
+        };
+        Ok(Snapshot {
+            head: onto.to_string(),
+            index_tree: replay(&self.index_tree)?,
+            worktree_tree: replay(&self.worktree_tree)?,
+        })
+    }
+
+    /// Puts this snapshot's files and index into the worktree at `dir`, whose HEAD must be
+    /// `self.head` and which must be clean.
+    pub fn apply(&self, dir: &Path) -> Result<()> {
+        let what = || format!("could not bring the changes into {}", dir.display());
+        git(dir, ["read-tree", "-m", "-u", "HEAD", &self.worktree_tree])
+            .run()
+            .with_context(what)?;
+        git(dir, ["read-tree", &self.index_tree])
+            .run()
+            .with_context(what)?;
+        git(dir, ["update-index", "-q", "--refresh"]).output()?;
+        Ok(())
+    }
+
+    /// Makes the worktree at `dir` match HEAD again, removing exactly the files this snapshot
+    /// holds (untracked ones included) and nothing ignored. Critical: not cut by Ctrl-C.
+    pub fn clean_out(&self, dir: &Path) -> Result<()> {
+        let what = || format!("could not clean the moved changes out of {}", dir.display());
+        git(dir, ["read-tree", "--reset", &self.worktree_tree])
+            .critical()
+            .run()
+            .with_context(what)?;
+        git(dir, ["reset", "--hard", "--quiet", "HEAD"])
+            .critical()
+            .run()
+            .with_context(what)?;
+        Ok(())
+    }
+}

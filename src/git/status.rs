@@ -1,0 +1,78 @@
+//! What a worktree holds that is not committed, from `git status --porcelain -z` (git's own
+//! view, with its ignore rules, filters and submodule handling).
+
+use std::path::Path;
+
+use crate::error::{Context, Result};
+use crate::git::git;
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub staged: usize,
+    pub unstaged: usize,
+    pub untracked: usize,
+    pub conflicted: usize,
+    /// Every path that shows up, with its two-letter code.
+    pub entries: Vec<(String, String)>,
+}
+
+impl Status {
+    pub fn is_clean(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Parses `git status --porcelain -z`: `XY path\0`, with a second path after renames.
+    pub fn parse(raw: &[u8]) -> Status {
+        let mut status = Status::default();
+        let mut fields = raw.split(|b| *b == 0).filter(|f| !f.is_empty());
+        while let Some(field) = fields.next() {
+            if field.len() < 4 {
+                continue;
+            }
+            let code = String::from_utf8_lossy(&field[..2]).into_owned();
+            let path = String::from_utf8_lossy(&field[3..]).into_owned();
+            let (x, y) = (field[0], field[1]);
+            if x == b'R' || x == b'C' {
+                fields.next();
+            }
+            match (x, y) {
+                (b'?', b'?') => status.untracked += 1,
+                (b'U', _) | (_, b'U') | (b'A', b'A') | (b'D', b'D') => status.conflicted += 1,
+                _ => {
+                    if x != b' ' {
+                        status.staged += 1;
+                    }
+                    if y != b' ' {
+                        status.unstaged += 1;
+                    }
+                }
+            }
+            status.entries.push((code, path));
+        }
+        status
+    }
+}
+
+/// Status of the worktree at `dir`.
+pub fn status(dir: &Path) -> Result<Status> {
+    let out = git(dir, ["status", "--porcelain", "-z", "--no-renames"])
+        .run()
+        .with_context(|| format!("could not read the status of {}", dir.display()))?;
+    Ok(Status::parse(&out.stdout))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Status;
+
+    #[test]
+    fn counts_each_kind() {
+        let raw = b"M  staged.txt\0 M unstaged.txt\0MM both.txt\0?? new.txt\0UU conflict.txt\0R  new\0old\0";
+        let s = Status::parse(raw);
+        assert_eq!(
+            (s.staged, s.unstaged, s.untracked, s.conflicted),
+            (3, 2, 1, 1)
+        );
+        assert_eq!(s.entries.len(), 6);
+    }
+}

@@ -1,0 +1,53 @@
+//! git-par: one branch and worktree per task. `main` parses the command line and calls
+//! [`run`]; everything else lives here so tests and other front ends can drive it.
+
+pub mod cleanup;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod fsutil;
+pub mod git;
+pub mod journal;
+pub mod lock;
+pub mod recovery;
+pub mod remove;
+pub mod rescue;
+pub mod shell;
+pub mod space;
+pub mod task;
+pub mod time;
+pub mod ui;
+
+use cli::{Cli, Command};
+use error::{Error, Result};
+use ui::Ui;
+
+/// Runs one command; the `u8` is the exit status on success (0, or a `run` child's).
+pub fn run(cli: Cli, ui: &mut Ui) -> Result<u8> {
+    match cli.command {
+        Command::Start(args) => commands::start::run(args, ui),
+        Command::List(args) => commands::list::run(args, ui),
+        Command::Path(args) => commands::path::run(args, ui),
+        other => Err(Error::failed(format!("{other:?} is not built yet"))),
+    }
+}
+
+/// Opens the repository the user stands in, applies its colour setting, and points out
+/// operations that a crash left unfinished.
+pub fn open_repo(ui: &mut Ui) -> Result<git::Repo> {
+    let repo = git::Repo::discover()?;
+    ui.apply_color_config(repo.config.color_ui.as_deref());
+    let orphans = journal::orphans(&repo.par_dir());
+    for orphan in &orphans {
+        ui.warn(&format!(
+            "an interrupted 'git par {}' (pid {}) left unfinished work",
+            orphan.entry.op.name(),
+            orphan.entry.pid
+        ));
+    }
+    if !orphans.is_empty() {
+        ui.hint("run 'git par recover' to finish or roll it back");
+    }
+    Ok(repo)
+}

@@ -1,0 +1,73 @@
+//! Saved work: before anything of a task is deleted, what is not already safe in a branch is
+//! kept under `refs/par/rescued/<task>/<date>`, where `git par rescued` and plain git find it.
+
+use std::path::Path;
+
+use crate::error::{Context, Result};
+use crate::git::{git, Repo};
+use crate::time;
+
+pub const PREFIX: &str = "refs/par/rescued/";
+
+/// The message that marks a snapshot commit of uncommitted changes.
+pub const SNAPSHOT_SUBJECT: &str = "git-par: uncommitted changes of task";
+
+/// Keeps `commit` under a new rescue ref for `task`; returns the ref.
+pub fn save(repo: &Repo, task: &str, commit: &str, why: &str) -> Result<String> {
+    let now = crate::journal::now();
+    let base = format!("{PREFIX}{task}/{}", time::stamp(now));
+    let mut name = base.clone();
+    let mut n = 1;
+    while repo.git.find_reference(&name).is_ok() {
+        n += 1;
+        name = format!("{base}-{n}");
+    }
+    git(
+        &repo.main_worktree,
+        [
+            "update-ref",
+            "-m",
+            &format!("git par: {why}"),
+            &name,
+            commit,
+            "",
+        ],
+    )
+    .run()
+    .with_context(|| format!("could not save the work of task '{task}' under {name}"))?;
+    Ok(name)
+}
+
+/// Saves the uncommitted state of a task's worktree (if any) and its branch tip: returns the
+/// rescue ref, or `None` when everything is already safe in `safe_in` (the base commit).
+pub fn save_task(
+    repo: &Repo,
+    task: &str,
+    worktree: Option<&Path>,
+    tip: Option<&str>,
+    safe_in: Option<&str>,
+    why: &str,
+) -> Result<Option<String>> {
+    let mut keep = None;
+    if let Some(dir) = worktree.filter(|d| d.exists()) {
+        let snapshot = crate::git::snapshot::capture(dir)?;
+        if !snapshot.is_clean(dir)? {
+            keep = Some(snapshot.commit(dir, &format!("{SNAPSHOT_SUBJECT} {task}"))?);
+        }
+    }
+    if keep.is_none() {
+        if let Some(tip) = tip {
+            let safe = match safe_in {
+                Some(base) => {
+                    repo.git.graph_descendant_of(base.parse()?, tip.parse()?)? || base == tip
+                }
+                None => false,
+            };
+            if !safe {
+                keep = Some(tip.to_string());
+            }
+        }
+    }
+    keep.map(|commit| save(repo, task, &commit, why))
+        .transpose()
+}
