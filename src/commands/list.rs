@@ -255,13 +255,12 @@ fn fill_status(tasks: &mut [TaskInfo]) {
     let paths: Vec<PathBuf> = tasks.iter().map(|t| t.path.clone()).collect();
     std::thread::scope(|scope| {
         for _ in 0..threads {
-            scope.spawn(|| loop {
-                let Some(i) = queue.lock().ok().and_then(|mut q| q.next()) else {
-                    break;
-                };
-                let status = status::status(&paths[i]);
-                if let Ok(mut r) = results.lock() {
-                    r.push((i, status));
+            scope.spawn(|| {
+                while let Some(i) = queue.lock().ok().and_then(|mut q| q.next()) {
+                    let status = status::status(&paths[i]);
+                    if let Ok(mut r) = results.lock() {
+                        r.push((i, status));
+                    }
                 }
             });
         }

@@ -1,0 +1,5 @@
+//! The one integration test binary: every test drives the real `git-par` against real
+//! repositories in temporary folders.
+
+mod env;
+mod lifecycle;
