@@ -40,12 +40,15 @@ pub enum Op {
         task_tip: String,
         /// The worktree the target branch is checked out in, if any.
         target_worktree: Option<PathBuf>,
+        /// Where the worktree was moved to be deleted.
+        trash: Option<PathBuf>,
     },
     Drop {
         task: String,
         branch: String,
         path: PathBuf,
         rescue: Option<String>,
+        trash: Option<PathBuf>,
     },
     Sync {
         task: String,
@@ -195,6 +198,13 @@ pub fn has_orphans(par_dir: &Path) -> bool {
 }
 
 impl Op {
+    /// Remembers where a worktree was moved for deletion (finish and drop).
+    pub fn set_trash(&mut self, to: PathBuf) {
+        if let Op::Finish { trash, .. } | Op::Drop { trash, .. } = self {
+            *trash = Some(to);
+        }
+    }
+
     /// The command and task, as the user typed them.
     pub fn name(&self) -> String {
         match self {

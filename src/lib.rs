@@ -5,11 +5,13 @@ pub mod cleanup;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod delete;
 pub mod error;
 pub mod fsutil;
 pub mod git;
 pub mod journal;
 pub mod lock;
+pub mod merge;
 pub mod recovery;
 pub mod remove;
 pub mod rescue;
@@ -27,6 +29,9 @@ use ui::Ui;
 pub fn run(cli: Cli, ui: &mut Ui) -> Result<u8> {
     match cli.command {
         Command::Start(args) => commands::start::run(args, ui),
+        Command::Finish(args) => commands::finish::run(args, ui),
+        Command::Sync(args) => commands::sync::run(args, ui),
+        Command::Drop(args) => commands::drop::run(args, ui),
         Command::List(args) => commands::list::run(args, ui),
         Command::Path(args) => commands::path::run(args, ui),
         other => Err(Error::failed(format!("{other:?} is not built yet"))),

@@ -7,9 +7,12 @@ use std::fs;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::fsutil;
 use crate::git::worktrees::Worktree;
 use crate::git::{git, Repo};
+use crate::journal::Journal;
+use crate::task::TaskRecord;
+use crate::ui::Ui;
+use crate::{delete, fsutil};
 
 /// Refuses any path that a task's removal must never touch.
 pub fn check_removable(repo: &Repo, path: &Path) -> Result<()> {
@@ -100,5 +103,135 @@ pub fn remove_worktree(repo: &Repo, path: &Path, mode: Mode, unregistered_ok: bo
         None => {}
     }
     fsutil::remove_empty_parents(path.parent().unwrap_or(path), &repo.worktree_dir());
+    Ok(())
+}
+
+/// The folder inside the worktree dir where worktrees wait to be deleted (same file system,
+/// so moving one there is a single atomic rename).
+pub fn trash_dir(repo: &Repo) -> std::path::PathBuf {
+    repo.worktree_dir().join(TRASH)
+}
+
+pub const TRASH: &str = ".par-trash";
+
+/// Takes a task apart once its work is safe. The worktree is renamed into the trash (one
+/// atomic step, after which nothing of it is at the task's path), git's record of it, the
+/// branch and the task record go, and then the trash is deleted, interruptibly and with
+/// progress. The journal knows the trash path before the rename, so a crash anywhere leaves
+/// something `git par recover` finishes.
+pub fn teardown(
+    repo: &Repo,
+    ui: &mut Ui,
+    journal: &mut Journal,
+    record: &TaskRecord,
+    tip: Option<git2::Oid>,
+) -> Result<()> {
+    let path = &record.path;
+    let wt = registered(repo, path);
+    let mut trash = None;
+    if fs::symlink_metadata(path).is_ok() {
+        check_removable(repo, path)?;
+        let Some(wt) = &wt else {
+            return Err(Error::failed(format!(
+                "refusing to remove {}: git has no worktree registered there",
+                path.display()
+            ))
+            .hint("move it away by hand if it holds anything of yours, then try again"));
+        };
+        if wt.locked {
+            return Err(
+                Error::failed(format!("the worktree {} is locked", path.display())).hint(format!(
+                    "unlock it first: git worktree unlock {}",
+                    path.display()
+                )),
+            );
+        }
+        let to = trash_dir(repo).join(&journal.entry.id);
+        journal.update(|op| op.set_trash(to.clone()))?;
+        journal.set_phase("removing")?;
+        fs::create_dir_all(trash_dir(repo))?;
+        fs::rename(path, &to).map_err(|e| {
+            Error::failed(format!(
+                "could not move {} out of the way: {e}",
+                path.display()
+            ))
+        })?;
+        trash = Some(to);
+    } else {
+        journal.set_phase("removing")?;
+    }
+    if let Some(wt) = &wt {
+        forget_worktree(repo, wt)?;
+    }
+    if let Some(tip) = tip {
+        delete_branch(repo, &record.branch, tip)?;
+    }
+    crate::task::remove(repo, &record.task)?;
+    if let Some(trash) = trash {
+        empty_trash(ui, &trash)?;
+    }
+    fsutil::remove_empty_parents(path.parent().unwrap_or(path), &repo.worktree_dir());
+    Ok(())
+}
+
+/// Deletes git's administrative folder for a linked worktree (what `git worktree prune`
+/// does for one whose folder is gone).
+pub fn forget_worktree(repo: &Repo, wt: &Worktree) -> Result<()> {
+    let admin = fsutil::resolve(&wt.git_dir);
+    if admin.starts_with(repo.common_dir.join("worktrees")) && admin.exists() {
+        fs::remove_dir_all(&admin).map_err(|e| {
+            Error::failed(format!(
+                "could not remove git's record {}: {e}",
+                admin.display()
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+/// Deletes `refs/heads/<branch>` if it still points at `tip`.
+pub fn delete_branch(repo: &Repo, branch: &str, tip: git2::Oid) -> Result<()> {
+    git(
+        &repo.main_worktree,
+        [
+            "update-ref",
+            "-d",
+            &format!("refs/heads/{branch}"),
+            &tip.to_string(),
+        ],
+    )
+    .run()
+    .map_err(|e| e.context(format!("could not delete branch '{branch}'")))?;
+    Ok(())
+}
+
+/// Deletes a folder from the trash, showing progress on a terminal.
+pub fn empty_trash(ui: &mut Ui, trash: &Path) -> Result<()> {
+    let show = ui.stderr_is_terminal;
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let outcome = delete::delete_tree(trash, &mut |n| {
+        if show && n >= 4096 {
+            let bar = bar.get_or_insert_with(|| {
+                let bar = indicatif::ProgressBar::new_spinner();
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                bar
+            });
+            bar.set_message(format!("Removing worktree: {n} files"));
+            bar.tick();
+        }
+    })?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if outcome == delete::Outcome::Interrupted {
+        let sig = crate::cleanup::pending().unwrap_or(nix::sys::signal::Signal::SIGINT);
+        return Err(Error::interrupted(sig)
+            .hint(format!(
+                "the task is gone, but {} is only partly deleted",
+                trash.display()
+            ))
+            .hint("run 'git par recover' to finish deleting it"));
+    }
+    let _ = fs::remove_dir(trash.parent().unwrap_or(trash));
     Ok(())
 }

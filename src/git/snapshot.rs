@@ -80,46 +80,31 @@ impl Snapshot {
         Ok(self.index_tree == head_tree && self.worktree_tree == head_tree)
     }
 
-    /// A stash-shaped commit (parents: HEAD and a commit of the index) whose tree is the
-    /// worktree's files, so `git stash apply <it>` or a checkout brings everything back.
+    /// A commit on top of HEAD whose tree is the worktree's files, untracked ones included:
+    /// a branch made at it holds everything the worktree held.
     pub fn commit(&self, dir: &Path, message: &str) -> Result<String> {
-        let index_commit = git(
-            dir,
-            [
-                "commit-tree",
-                &self.index_tree,
-                "-p",
-                &self.head,
-                "-m",
-                &format!("index of {message}"),
-            ],
-        )
-        .run()?
-        .stdout_str();
-        let commit = git(
+        let out = git(
             dir,
             [
                 "commit-tree",
                 &self.worktree_tree,
                 "-p",
                 &self.head,
-                "-p",
-                &index_commit,
                 "-m",
                 message,
             ],
         )
-        .run()?
-        .stdout_str();
-        Ok(commit)
+        .run()?;
+        Ok(out.stdout_str())
     }
 
-    /// Reads a snapshot back from a commit made by [`Snapshot::commit`].
+    /// The files of a snapshot commit made by [`Snapshot::commit`] (its index is not kept).
     pub fn from_commit(dir: &Path, commit: &str) -> Result<Snapshot> {
+        let worktree_tree = rev(dir, &format!("{commit}^{{tree}}"))?;
         Ok(Snapshot {
             head: rev(dir, &format!("{commit}^1"))?,
-            index_tree: rev(dir, &format!("{commit}^2^{{tree}}"))?,
-            worktree_tree: rev(dir, &format!("{commit}^{{tree}}"))?,
+            index_tree: worktree_tree.clone(),
+            worktree_tree,
         })
     }
 

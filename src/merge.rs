@@ -1,0 +1,164 @@
+//! Working out a task's merge without touching any working tree: fast-forward, merge
+//! commit, squash or rebase, computed with `git merge-tree --write-tree`, `commit-tree` and
+//! `git replay`. A conflict is found here, before anything changes anywhere.
+
+use git2::Oid;
+
+use crate::cli::Strategy;
+use crate::error::{Error, Result};
+use crate::git::{git, Repo};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// The target already holds the task's work.
+    AlreadyMerged,
+    /// The target moves forward to the task's tip.
+    FastForward(Oid),
+    /// A merge commit is needed; `tree` is its clean result.
+    MergeCommit { tree: Oid },
+    /// The target moves to a new commit (a squash, or the rebased task's tip).
+    NewTip(Oid),
+}
+
+impl Plan {
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Plan::AlreadyMerged => "already merged",
+            Plan::FastForward(_) => "fast-forward",
+            Plan::MergeCommit { .. } => "merge commit",
+            Plan::NewTip(_) => "new commit",
+        }
+    }
+}
+
+pub struct Sides<'a> {
+    pub target: &'a str,
+    pub target_tip: Oid,
+    pub branch: &'a str,
+    pub task: &'a str,
+    pub task_tip: Oid,
+}
+
+fn conflict(sides: &Sides, files: &[String]) -> Error {
+    Error::failed(format!(
+        "merging '{}' into '{}' would conflict in: {}",
+        sides.branch,
+        sides.target,
+        files.join(", ")
+    ))
+    .hint(format!(
+        "bring '{}' into the task with 'git par sync {}', resolve the conflicts there, then finish again",
+        sides.target, sides.task
+    ))
+    .hint("nothing was changed")
+}
+
+/// The clean merge result of the two tips, or the conflicting files.
+fn merge_tree(repo: &Repo, sides: &Sides) -> Result<Oid> {
+    let (ours, theirs) = (sides.target_tip.to_string(), sides.task_tip.to_string());
+    let out = git(
+        &repo.main_worktree,
+        [
+            "merge-tree",
+            "--write-tree",
+            "--name-only",
+            "--no-messages",
+            &ours,
+            &theirs,
+        ],
+    )
+    .output()?;
+    let text = out.stdout_str();
+    let mut lines = text.lines();
+    let tree = lines.next().unwrap_or_default();
+    match out.code {
+        0 => Ok(tree.parse()?),
+        1 => {
+            let mut files: Vec<String> = lines
+                .take_while(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect();
+            files.dedup();
+            Err(conflict(sides, &files))
+        }
+        _ => Err(Error::failed(format!(
+            "git merge-tree failed: {}",
+            out.stderr_str()
+        ))),
+    }
+}
+
+pub fn plan(repo: &Repo, strategy: Strategy, sides: &Sides, message: &str) -> Result<Plan> {
+    let g = &repo.git;
+    if sides.task_tip == sides.target_tip
+        || g.graph_descendant_of(sides.target_tip, sides.task_tip)?
+    {
+        return Ok(Plan::AlreadyMerged);
+    }
+    let can_fast_forward = g.graph_descendant_of(sides.task_tip, sides.target_tip)?;
+    match strategy {
+        Strategy::Merge if can_fast_forward => Ok(Plan::FastForward(sides.task_tip)),
+        Strategy::Merge => Ok(Plan::MergeCommit {
+            tree: merge_tree(repo, sides)?,
+        }),
+        Strategy::Squash => {
+            let tree = merge_tree(repo, sides)?;
+            if tree == g.find_commit(sides.target_tip)?.tree_id() {
+                return Ok(Plan::AlreadyMerged);
+            }
+            let (tree, parent) = (tree.to_string(), sides.target_tip.to_string());
+            let out = git(
+                &repo.main_worktree,
+                ["commit-tree", &tree, "-p", &parent, "-m", message],
+            )
+            .run()?;
+            Ok(Plan::NewTip(out.stdout_str().parse()?))
+        }
+        Strategy::Rebase if can_fast_forward => Ok(Plan::FastForward(sides.task_tip)),
+        Strategy::Rebase => {
+            let range = format!("{}..refs/heads/{}", sides.target_tip, sides.branch);
+            let onto = sides.target_tip.to_string();
+            let out = git(&repo.main_worktree, ["replay", "--onto", &onto, &range]).output()?;
+            if out.code != 0 {
+                let stderr = out.stderr_str();
+                let files: Vec<String> = stderr
+                    .lines()
+                    .filter(|l| l.contains("CONFLICT"))
+                    .filter_map(|l| l.rsplit(' ').next().map(str::to_string))
+                    .collect();
+                return Err(conflict(sides, &files));
+            }
+            let text = out.stdout_str();
+            let new_tip = text
+                .split_whitespace()
+                .nth(2)
+                .ok_or_else(|| Error::failed(format!("git replay said nothing useful: {text}")))?;
+            Ok(Plan::NewTip(new_tip.parse()?))
+        }
+    }
+}
+
+/// git's default merge message: `Merge branch 'x'`, with ` into y` unless y is main/master.
+pub fn merge_message(branch: &str, target: &str) -> String {
+    if target == "main" || target == "master" {
+        format!("Merge branch '{branch}'")
+    } else {
+        format!("Merge branch '{branch}' into {target}")
+    }
+}
+
+/// The default squash message: the task and the subjects of its commits.
+pub fn squash_message(repo: &Repo, sides: &Sides) -> String {
+    let range = format!("{}..{}", sides.target_tip, sides.task_tip);
+    let log = git(
+        &repo.main_worktree,
+        ["log", "--reverse", "--format=* %s", &range],
+    )
+    .run()
+    .map(|o| o.stdout_str())
+    .unwrap_or_default();
+    format!(
+        "Task '{}' (squashed from {})\n\n{log}",
+        sides.task, sides.branch
+    )
+}
