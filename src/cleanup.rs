@@ -89,3 +89,18 @@ pub fn reraise(sig: Signal) -> ! {
     let _ = signal::raise(sig);
     std::process::exit(128 + sig as i32)
 }
+
+/// Test hook: when `GIT_PAR_FAILPOINT` is `<name>` or `<name>=<SIGNAL>`, sends this process
+/// that signal (SIGKILL by default) at the named step, so tests can crash or interrupt a
+/// command at an exact point. Costs one environment lookup.
+pub fn failpoint(name: &str) {
+    let Ok(spec) = std::env::var("GIT_PAR_FAILPOINT") else {
+        return;
+    };
+    let (point, sig) = spec.split_once('=').unwrap_or((spec.as_str(), "SIGKILL"));
+    if point != name {
+        return;
+    }
+    let sig = sig.parse::<Signal>().unwrap_or(Signal::SIGKILL);
+    let _ = signal::raise(sig);
+}

@@ -216,3 +216,15 @@ impl Op {
         }
     }
 }
+
+/// True when some journal entry belongs to a process that is still running.
+pub fn has_live_entries(par_dir: &Path) -> bool {
+    let Ok(entries) = fs::read_dir(journal_dir(par_dir)) else {
+        return false;
+    };
+    entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .any(|path| matches!(flock_file(&path.with_extension("lock"), false), Ok(None)))
+}

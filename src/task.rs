@@ -129,15 +129,36 @@ pub fn containing(repo: &Repo, dir: &Path) -> Option<TaskRecord> {
         .find(|r| dir.starts_with(fsutil::resolve(&r.path)))
 }
 
+/// A task whose record is gone but whose branch or worktree is still there (made by hand,
+/// or left by an older crash): enough to drop it or finish it with `--into`.
+fn unrecorded(repo: &Repo, task: &str) -> Option<TaskRecord> {
+    let branch = branch_name(repo, task);
+    let path = worktree_path(repo, task);
+    if repo.branch_tip(&branch).is_none() && !path.exists() {
+        return None;
+    }
+    Some(TaskRecord {
+        task: task.to_string(),
+        branch,
+        base: None,
+        // Unknown: nothing counts as safe, so dropping it saves the whole branch.
+        base_commit: String::new(),
+        path,
+        created: 0,
+    })
+}
+
 /// A task named on the command line, or the one the user stands in.
 pub fn resolve(repo: &Repo, task: Option<&str>) -> Result<TaskRecord> {
     match task {
         Some(name) => {
             validate_name(name)?;
-            load(repo, name).ok_or_else(|| {
-                Error::failed(format!("no task named '{name}'"))
-                    .hint("'git par list' shows the tasks there are")
-            })
+            load(repo, name)
+                .or_else(|| unrecorded(repo, name))
+                .ok_or_else(|| {
+                    Error::failed(format!("no task named '{name}'"))
+                        .hint("'git par list' shows the tasks there are")
+                })
         }
         None => containing(repo, &repo.cwd).ok_or_else(|| {
             Error::usage("no task given, and the current directory is in no task's worktree")
@@ -168,4 +189,21 @@ mod tests {
             assert_eq!(err.exit_code(), 2, "{name}");
         }
     }
+}
+
+/// `task`, or `task-restored`, `task-restored-2`, …: the first name no task or branch uses.
+pub fn load_free_name(repo: &Repo, task: &str) -> String {
+    let taken = |name: &str| {
+        load(repo, name).is_some() || repo.branch_tip(&branch_name(repo, name)).is_some()
+    };
+    if !taken(task) {
+        return task.to_string();
+    }
+    let mut name = format!("{task}-restored");
+    let mut n = 1;
+    while taken(&name) {
+        n += 1;
+        name = format!("{task}-restored-{n}");
+    }
+    name
 }

@@ -102,14 +102,15 @@ pub fn drop_task(
         .as_deref()
         .and_then(|b| repo.branch_tip(b))
         .map(|t| t.to_string());
-    let safe_in = base_tip.unwrap_or_else(|| record.base_commit.clone());
+    let safe_in =
+        base_tip.or_else(|| (!record.base_commit.is_empty()).then(|| record.base_commit.clone()));
     let worktree = record.path.exists().then_some(record.path.as_path());
     let saved = rescue::save_task(
         repo,
         name,
         worktree,
         tip.map(|t| t.to_string()).as_deref(),
-        Some(&safe_in),
+        safe_in.as_deref(),
         "drop",
     )?;
     journal.update(|op| {

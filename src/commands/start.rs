@@ -151,6 +151,7 @@ pub fn start(repo: &Repo, ui: &mut Ui, req: &Request) -> Result<PathBuf> {
         )?;
         journal
     };
+    cleanup::failpoint("start:branch");
 
     let result = checkout_and_carry(repo, ui, &mut journal, &path, &branch, carried, changes);
     match result {

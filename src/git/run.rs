@@ -34,6 +34,7 @@ pub struct Git {
     cmd: Command,
     critical: bool,
     show_stderr: bool,
+    pass_output: bool,
     stdin: Option<Vec<u8>>,
     what: String,
 }
@@ -80,6 +81,7 @@ where
         cmd,
         critical: false,
         show_stderr: false,
+        pass_output: false,
         stdin: None,
         what,
     }
@@ -99,6 +101,13 @@ impl Git {
 
     /// Lets git write its progress and messages straight to our stderr.
     pub fn show_stderr(mut self) -> Self {
+        self.show_stderr = true;
+        self
+    }
+
+    /// Lets git write to our stdout and stderr directly (its pager and colour included).
+    pub fn pass_output(mut self) -> Self {
+        self.pass_output = true;
         self.show_stderr = true;
         self
     }
@@ -140,7 +149,11 @@ impl Git {
         } else {
             Stdio::null()
         });
-        self.cmd.stdout(Stdio::piped());
+        self.cmd.stdout(if self.pass_output {
+            Stdio::inherit()
+        } else {
+            Stdio::piped()
+        });
         self.cmd.stderr(if self.show_stderr {
             Stdio::inherit()
         } else {

@@ -1,0 +1,251 @@
+//! `git par recover`: finish or roll back operations a crash interrupted, and look over the
+//! whole repository for leftovers. Each finding is reported with what was done about it;
+//! nothing that may hold work is deleted unsaved, and a second run finds nothing to do.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::cli::RecoverArgs;
+use crate::error::Result;
+use crate::git::Repo;
+use crate::journal;
+use crate::lock::RepoLock;
+use crate::ui::Ui;
+use crate::{fsutil, recovery, remove, task};
+
+#[derive(Debug, Serialize)]
+pub struct Finding {
+    /// `recovered`, `cleaned up`, `saved` or `left alone` (with `would ` in front on a dry run).
+    pub action: String,
+    pub what: String,
+    pub detail: String,
+}
+
+pub fn run(args: RecoverArgs, ui: &mut Ui) -> Result<u8> {
+    let repo = Repo::discover()?;
+    ui.apply_color_config(repo.config.color_ui.as_deref());
+    let _lock = RepoLock::acquire(&repo.par_dir(), ui, "git par recover")?;
+    let findings = recover(&repo, ui, args.dry_run)?;
+    if args.json {
+        ui.println(&serde_json::to_string_pretty(&findings)?)?;
+    } else if findings.is_empty() {
+        ui.note("Nothing to recover.");
+    } else {
+        for f in &findings {
+            ui.println(&format!("{}: {} ({})", f.action, f.what, f.detail))?;
+        }
+    }
+    Ok(0)
+}
+
+pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> {
+    let mut findings = Vec::new();
+    let mut say = |action: &str, what: String, detail: String| {
+        let action = if dry_run {
+            format!("would {action}")
+        } else {
+            action.to_string()
+        };
+        findings.push(Finding {
+            action,
+            what,
+            detail,
+        });
+    };
+    for orphan in journal::orphans(&repo.par_dir()) {
+        let what = format!(
+            "interrupted 'git par {}' (pid {}, {})",
+            orphan.entry.op.name(),
+            orphan.entry.pid,
+            orphan.entry.phase
+        );
+        if dry_run {
+            say(
+                "recover",
+                what,
+                "it would be finished or rolled back".into(),
+            );
+            continue;
+        }
+        let steps = recovery::roll_back(repo, &orphan.entry)?;
+        let saved = steps.iter().any(|s| s.starts_with("saved"));
+        let detail = if steps.is_empty() {
+            "nothing was left to undo".to_string()
+        } else {
+            steps.join("; ")
+        };
+        say(if saved { "saved" } else { "recovered" }, what, detail);
+        orphan.done()?;
+    }
+    let busy = journal::has_live_entries(&repo.par_dir());
+    let wt_dir = repo.worktree_dir();
+    let worktrees = repo.worktrees();
+    for wt in worktrees.iter().filter(|w| !w.is_main) {
+        let real = fsutil::resolve(&wt.path);
+        if real.starts_with(&wt_dir) && !wt.path.exists() && !busy {
+            if !dry_run {
+                remove::forget_worktree(repo, wt)?;
+            }
+            say(
+                "clean up",
+                format!("git's record of the deleted worktree {}", wt.path.display()),
+                match wt.branch() {
+                    Some(b) => format!("its folder was deleted by hand; branch '{b}' is kept"),
+                    None => "its folder was deleted by hand".into(),
+                },
+            );
+        }
+    }
+    if let Ok(entries) = fs::read_dir(remove::trash_dir(repo)) {
+        for entry in entries.flatten() {
+            let id = entry.file_name().to_string_lossy().into_owned();
+            if journal::journal_dir(&repo.par_dir())
+                .join(format!("{id}.json"))
+                .exists()
+            {
+                continue;
+            }
+            if !dry_run {
+                crate::delete::delete_tree(&entry.path(), &mut |_| {})?;
+            }
+            say(
+                "clean up",
+                format!("unfinished removal {}", entry.path().display()),
+                "deleted what was left".into(),
+            );
+        }
+        if !dry_run {
+            let _ = fs::remove_dir(remove::trash_dir(repo));
+        }
+    }
+    let registered: Vec<PathBuf> = worktrees.iter().map(|w| fsutil::resolve(&w.path)).collect();
+    for folder in unknown_folders(&wt_dir, &registered) {
+        if is_empty_dir(&folder) {
+            if busy {
+                continue;
+            }
+            if !dry_run {
+                let _ = fs::remove_dir(&folder);
+            }
+            say(
+                "clean up",
+                format!("empty folder {}", folder.display()),
+                "nothing was in it".into(),
+            );
+        } else {
+            say(
+                "leave alone",
+                format!("folder {}", folder.display()),
+                "git does not know it as a worktree and it may hold work; move it away or delete it yourself".into(),
+            );
+        }
+    }
+    let prefix = &repo.config.branch_prefix;
+    let records = task::all(repo);
+    if let Ok(branches) = repo.git.branches(Some(git2::BranchType::Local)) {
+        for (branch, _) in branches.flatten() {
+            let Ok(Some(name)) = branch.name() else {
+                continue;
+            };
+            let Some(task_name) = name.strip_prefix(prefix.as_str()) else {
+                continue;
+            };
+            let checked_out = worktrees.iter().any(|w| w.branch() == Some(name));
+            if !checked_out && !busy {
+                say(
+                    "leave alone",
+                    format!("branch '{name}'"),
+                    format!("it has no worktree; 'git par drop {task_name}' throws it away (saving its commits), 'git worktree add' brings it back"),
+                );
+            }
+        }
+    }
+    for record in &records {
+        if repo.branch_tip(&record.branch).is_none() && !record.path.exists() && !busy {
+            if !dry_run {
+                task::remove(repo, &record.task)?;
+            }
+            say(
+                "clean up",
+                format!("record of task '{}'", record.task),
+                "its branch and worktree are both gone".into(),
+            );
+        }
+    }
+    for lock in git_locks(&repo.common_dir) {
+        say(
+            "leave alone",
+            format!("git lock file {}", lock.display()),
+            "a git command may still be running; if none is, delete the file".into(),
+        );
+    }
+    let _ = ui;
+    Ok(findings)
+}
+
+/// Folders under the worktree dir that are neither a registered worktree nor on the way to
+/// one (the trash excluded).
+fn unknown_folders(wt_dir: &Path, registered: &[PathBuf]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![wt_dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.file_name().is_some_and(|n| n == remove::TRASH) {
+                continue;
+            }
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            let real = fsutil::resolve(&path);
+            if registered.contains(&real) {
+                continue;
+            }
+            if is_dir && registered.iter().any(|r| r.starts_with(&real)) {
+                stack.push(path);
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+fn is_empty_dir(path: &Path) -> bool {
+    fs::read_dir(path).is_ok_and(|mut d| d.next().is_none())
+}
+
+/// git's own lock files that a killed git command can leave behind.
+fn git_locks(common_dir: &Path) -> Vec<PathBuf> {
+    let mut candidates = vec![
+        common_dir.join("index.lock"),
+        common_dir.join("HEAD.lock"),
+        common_dir.join("config.lock"),
+        common_dir.join("packed-refs.lock"),
+    ];
+    if let Ok(entries) = fs::read_dir(common_dir.join("worktrees")) {
+        for entry in entries.flatten() {
+            candidates.push(entry.path().join("index.lock"));
+            candidates.push(entry.path().join("HEAD.lock"));
+        }
+    }
+    let mut stack = vec![common_dir.join("refs")];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "lock") {
+                candidates.push(path);
+            }
+        }
+    }
+    candidates.into_iter().filter(|p| p.exists()).collect()
+}
