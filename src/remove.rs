@@ -157,6 +157,7 @@ pub fn teardown(
             ))
         })?;
         trash = Some(to);
+        crate::cleanup::failpoint("teardown:trashed");
     } else {
         journal.set_phase("removing")?;
     }

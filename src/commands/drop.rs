@@ -118,6 +118,7 @@ pub fn drop_task(
             rescue.clone_from(&saved);
         }
     })?;
+    cleanup::failpoint("drop:saved");
     remove::teardown(repo, ui, &mut journal, record, tip)?;
     journal.done()?;
     ui.note(&format!("Dropped task '{name}'."));

@@ -135,6 +135,7 @@ pub fn finish(repo: &Repo, ui: &mut Ui, req: &Request) -> Result<Outcome> {
             trash: None,
         },
     )?;
+    cleanup::failpoint("finish:begin");
     if let Err(err) = apply(
         repo,
         &sides,
@@ -150,6 +151,7 @@ pub fn finish(repo: &Repo, ui: &mut Ui, req: &Request) -> Result<Outcome> {
         return Err(err);
     }
     journal.set_phase("merged")?;
+    cleanup::failpoint("finish:merged");
     drop(lock);
     ui.note(&format!(
         "Merged '{}' into '{target}' ({}).",

@@ -225,6 +225,7 @@ fn checkout_and_carry(
                 path.display()
             ))
         })?;
+    cleanup::failpoint("start:checkout");
     cleanup::check()?;
     let Some((original, moved)) = carried else {
         return Ok(());
@@ -239,6 +240,7 @@ fn checkout_and_carry(
         ))
         .hint("nothing was removed from where you started; the new task was rolled back"));
     }
+    cleanup::failpoint("start:carry");
     cleanup::check()?;
     if changes == Some(StartChanges::Move) {
         let source = &repo.current_worktree;
@@ -250,6 +252,7 @@ fn checkout_and_carry(
             return Ok(());
         }
         journal.set_phase("clean-source")?;
+        cleanup::failpoint("start:clean");
         original.clean_out(source)?;
     }
     Ok(())

@@ -49,6 +49,7 @@ pub fn run(args: SyncArgs, ui: &mut Ui) -> Result<u8> {
     }
     cmd.push(&base);
     journal.set_phase(verb)?;
+    cleanup::failpoint("sync:before");
     let out = git(&record.path, &cmd).critical().output()?;
     if let Some(sig) = cleanup::pending() {
         if !out.success() || in_progress(&record.path) {
