@@ -1,7 +1,7 @@
 //! Deleting a folder tree the careful way: every directory is opened relative to its parent
 //! with `O_NOFOLLOW`, so a symlink (even one swapped in while we work) is unlinked, never
-//! entered. It stops between entries when a signal arrives, so removing a large worktree
-//! stays interruptible; what is left is finished later by `git par recover`.
+//! entered. A second Ctrl-C stops it between entries, so removing a large worktree stays
+//! interruptible; what is left is finished later by `git par recover`.
 
 use std::ffi::{CStr, CString};
 use std::os::fd::AsFd;
@@ -28,6 +28,8 @@ pub enum Outcome {
 
 struct Walk<'a> {
     removed: u64,
+    /// Presses of Ctrl-C that stop the deletion: a second one, never the first.
+    stop_at: u32,
     on_progress: &'a mut dyn FnMut(u64),
 }
 
@@ -47,8 +49,10 @@ pub fn delete_tree(path: &Path, on_progress: &mut dyn FnMut(u64)) -> Result<Outc
         Err(Errno::ENOENT) => return Ok(Outcome::Deleted),
         Err(e) => return Err(fail(path, e)),
     };
+    let stop_at = cleanup::presses().max(1) + 1;
     let mut walk = Walk {
         removed: 0,
+        stop_at,
         on_progress,
     };
     if walk.contents(&mut root, path)? == Outcome::Interrupted {
@@ -102,7 +106,7 @@ impl Walk<'_> {
             self.removed += 1;
             if self.removed % CHECK_EVERY == 0 {
                 (self.on_progress)(self.removed);
-                if cleanup::pending().is_some() {
+                if cleanup::presses() >= self.stop_at {
                     return Ok(Outcome::Interrupted);
                 }
             }

@@ -2,17 +2,18 @@
 //! of no return, carried forward when it had. The same code serves a command that was
 //! interrupted (it calls [`roll_back`] on itself) and `git par recover` after a crash.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::Result;
 use crate::git::snapshot::{self, Snapshot};
-use crate::git::{git, Repo};
+use crate::git::Repo;
 use crate::journal::{Entry, Op};
-use crate::remove::{self, Mode};
-use crate::{delete, rescue, task};
+use crate::remove;
+use crate::ui::Ui;
+use crate::{rescue, task};
 
-/// Undoes what the journalled operation did; returns what was undone, one line a step.
-pub fn roll_back(repo: &Repo, entry: &Entry) -> Result<Vec<String>> {
+/// Puts the journalled operation right; returns what was done, one line a step.
+pub fn roll_back(repo: &Repo, ui: &mut Ui, entry: &Entry) -> Result<Vec<String>> {
     match &entry.op {
         Op::Start {
             task,
@@ -22,17 +23,18 @@ pub fn roll_back(repo: &Repo, entry: &Entry) -> Result<Vec<String>> {
             created_dirs,
             source,
             snapshot,
-        } => roll_back_start(
-            repo,
-            entry,
-            task,
-            branch,
-            path,
-            base_commit,
-            created_dirs,
-            source.as_deref(),
-            snapshot.as_deref(),
-        ),
+        } => {
+            let op = StartOp {
+                task,
+                branch,
+                path,
+                base_commit,
+                created_dirs,
+                source: source.as_deref(),
+                snapshot: snapshot.as_deref(),
+            };
+            roll_back_start(repo, ui, entry, &op)
+        }
         Op::Finish {
             task,
             branch,
@@ -55,14 +57,15 @@ pub fn roll_back(repo: &Repo, entry: &Entry) -> Result<Vec<String>> {
             };
             if merged {
                 // Past the point of no return: the merge is in, so finish taking the task apart.
+                let safe_in = repo.branch_tip(target);
                 let removal = Removal {
                     task,
                     branch,
                     path,
                     trash: trash.as_deref(),
-                    safe_in: repo.branch_tip(target),
+                    safe_in,
                 };
-                done.extend(complete_removal(repo, &removal)?);
+                done.extend(complete_removal(repo, ui, &entry.id, &removal)?);
             }
             Ok(done)
         }
@@ -74,7 +77,7 @@ pub fn roll_back(repo: &Repo, entry: &Entry) -> Result<Vec<String>> {
             ..
         } => {
             // Dropping saves the work before it removes anything, so it is always finished.
-            let base = task::load(repo, task)
+            let safe_in = task::load(repo, task)
                 .and_then(|r| r.base)
                 .and_then(|b| repo.branch_tip(&b));
             let removal = Removal {
@@ -82,9 +85,9 @@ pub fn roll_back(repo: &Repo, entry: &Entry) -> Result<Vec<String>> {
                 branch,
                 path,
                 trash: trash.as_deref(),
-                safe_in: base,
+                safe_in,
             };
-            complete_removal(repo, &removal)
+            complete_removal(repo, ui, &entry.id, &removal)
         }
         Op::Sync { path, .. } => {
             let mut done = Vec::new();
@@ -106,15 +109,15 @@ fn abort_in_progress(dir: &Path) -> Result<bool> {
         return Ok(false);
     }
     let git_dir = snapshot::git_dir(dir)?;
-    if git_dir.join("MERGE_HEAD").exists() {
-        git(dir, ["merge", "--abort"]).critical().run()?;
-        return Ok(true);
-    }
-    if git_dir.join("rebase-merge").exists() || git_dir.join("rebase-apply").exists() {
-        git(dir, ["rebase", "--abort"]).critical().run()?;
-        return Ok(true);
-    }
-    Ok(false)
+    let verb = if git_dir.join("MERGE_HEAD").exists() {
+        "merge"
+    } else if git_dir.join("rebase-merge").exists() || git_dir.join("rebase-apply").exists() {
+        "rebase"
+    } else {
+        return Ok(false);
+    };
+    crate::git::git(dir, [verb, "--abort"]).critical().run()?;
+    Ok(true)
 }
 
 struct Removal<'a> {
@@ -128,39 +131,43 @@ struct Removal<'a> {
 
 /// Finishes taking a task apart from whatever state a crash left, saving anything not yet
 /// safe first.
-fn complete_removal(repo: &Repo, r: &Removal) -> Result<Vec<String>> {
+fn complete_removal(repo: &Repo, ui: &mut Ui, id: &str, r: &Removal) -> Result<Vec<String>> {
     let mut done = Vec::new();
-    let tip = repo.branch_tip(r.branch);
+    let tip = repo.branch_tip(r.branch).map(|t| t.to_string());
     let safe_in = r.safe_in.map(|t| t.to_string());
-    let worktree = r.path.exists().then_some(r.path);
-    let tip_str = tip.map(|t| t.to_string());
+    let wt = remove::registered(repo, r.path);
+    let worktree = (wt.is_some() && r.path.exists()).then_some(r.path);
     if let Some(saved) = rescue::save_task(
         repo,
         r.task,
         worktree,
-        tip_str.as_deref(),
+        tip.as_deref(),
         safe_in.as_deref(),
         "recover",
     )? {
         done.push(format!("saved the work of task '{}' as {saved}", r.task));
     }
-    if let Some(wt) = remove::registered(repo, r.path) {
-        if r.path.exists() {
-            remove::remove_worktree(repo, r.path, Mode::Force, false)?;
-        } else {
-            remove::forget_worktree(repo, &wt)?;
-        }
+    let trash = r
+        .trash
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| remove::trash_dir(repo).join(id));
+    if wt.is_some() && r.path.exists() {
+        remove::move_to_trash(repo, r.path, &trash)?;
         done.push(format!("removed the worktree {}", r.path.display()));
+    } else if r.path.exists() {
+        done.push(format!(
+            "left {} alone: git does not know it as a worktree",
+            r.path.display()
+        ));
     }
-    if let Some(trash) = r.trash.filter(|t| t.exists()) {
-        if delete::delete_tree(trash, &mut |_| {})? == delete::Outcome::Interrupted {
-            return Err(crate::error::Error::interrupted(
-                crate::cleanup::pending().unwrap_or(nix::sys::signal::Signal::SIGINT),
-            ));
-        }
-        done.push(format!("finished deleting {}", trash.display()));
+    if let Some(wt) = &wt {
+        remove::forget_worktree(repo, wt)?;
     }
-    if let Some(tip) = tip {
+    if trash.exists() {
+        remove::empty_trash(ui, &trash)?;
+        done.push(format!("deleted {}", trash.display()));
+    }
+    if let Some(tip) = repo.branch_tip(r.branch) {
         remove::delete_branch(repo, r.branch, tip)?;
         done.push(format!("deleted branch '{}'", r.branch));
     }
@@ -172,23 +179,22 @@ fn complete_removal(repo: &Repo, r: &Removal) -> Result<Vec<String>> {
     Ok(done)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn roll_back_start(
-    repo: &Repo,
-    entry: &Entry,
-    task: &str,
-    branch: &str,
-    path: &Path,
-    base_commit: &str,
-    created_dirs: &[std::path::PathBuf],
-    source: Option<&Path>,
-    snapshot: Option<&str>,
-) -> Result<Vec<String>> {
+struct StartOp<'a> {
+    task: &'a str,
+    branch: &'a str,
+    path: &'a Path,
+    base_commit: &'a str,
+    created_dirs: &'a [PathBuf],
+    source: Option<&'a Path>,
+    snapshot: Option<&'a str>,
+}
+
+fn roll_back_start(repo: &Repo, ui: &mut Ui, entry: &Entry, op: &StartOp) -> Result<Vec<String>> {
     let mut done = Vec::new();
     if entry.phase == "clean-source" {
         // The changes were verified in the new worktree before the source was cleaned: the
         // move had passed its point of no return, so finish it instead of undoing it.
-        if let (Some(source), Some(snapshot)) = (source, snapshot) {
+        if let (Some(source), Some(snapshot)) = (op.source, op.snapshot) {
             Snapshot::from_commit(source, snapshot)?.clean_out(source)?;
             done.push(format!(
                 "finished moving the changes out of {}",
@@ -197,12 +203,14 @@ fn roll_back_start(
         }
         return Ok(done);
     }
-    let we_made_it = created_dirs.iter().any(|d| d == path);
-    if path.exists() || remove::registered(repo, path).is_some() {
-        // A worktree someone has worked in since the crash keeps its work.
-        if entry.pid != std::process::id() && path.exists() {
+    let path = op.path;
+    let we_made_it = op.created_dirs.iter().any(|d| d == path);
+    let wt = remove::registered(repo, path);
+    if path.exists() && (wt.is_some() || we_made_it) {
+        // A worktree someone may have worked in since a crash keeps its work.
+        if entry.pid != std::process::id() && wt.is_some() && entry.phase != "checkout" {
             if let Some(saved) =
-                rescue::save_task(repo, task, Some(path), None, None, "start rolled back")?
+                rescue::save_task(repo, op.task, Some(path), None, None, "start rolled back")?
             {
                 done.push(format!(
                     "saved the changes in {} as {saved}",
@@ -210,28 +218,32 @@ fn roll_back_start(
                 ));
             }
         }
-        remove::remove_worktree(repo, path, Mode::Force, we_made_it)?;
-        done.push(format!("removed the worktree {}", path.display()));
-    }
-    if let Some(tip) = repo.branch_tip(branch) {
-        if tip.to_string() != base_commit {
-            let saved = rescue::save(repo, task, &tip.to_string(), "start rolled back")?;
-            done.push(format!("saved branch '{branch}' as {saved}"));
+        let trash = remove::trash_dir(repo).join(&entry.id);
+        remove::move_to_trash(repo, path, &trash)?;
+        if let Some(wt) = &wt {
+            remove::forget_worktree(repo, wt)?;
         }
-        git(
-            &repo.main_worktree,
-            [
-                "update-ref",
-                "-d",
-                &format!("refs/heads/{branch}"),
-                &tip.to_string(),
-            ],
-        )
-        .run()?;
-        done.push(format!("deleted branch '{branch}'"));
+        remove::empty_trash(ui, &trash)?;
+        done.push(format!("removed the worktree {}", path.display()));
+    } else if let Some(wt) = &wt {
+        remove::forget_worktree(repo, wt)?;
+        done.push(format!(
+            "removed git's record of the worktree {}",
+            path.display()
+        ));
     }
-    task::remove(repo, task)?;
-    for dir in created_dirs {
+    if let Some(tip) = repo.branch_tip(op.branch) {
+        if tip.to_string() != op.base_commit {
+            let saved = rescue::save(repo, op.task, &tip.to_string(), "start rolled back")?;
+            done.push(format!("saved branch '{}' as {saved}", op.branch));
+        }
+        remove::delete_branch(repo, op.branch, tip)?;
+        done.push(format!("deleted branch '{}'", op.branch));
+    }
+    if task::load(repo, op.task).is_some() {
+        task::remove(repo, op.task)?;
+    }
+    for dir in op.created_dirs {
         let _ = std::fs::remove_dir(dir);
     }
     Ok(done)

@@ -4,7 +4,7 @@
 //! which unlinks symlinks inside the tree and never descends through them.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::git::worktrees::Worktree;
@@ -57,55 +57,6 @@ pub fn registered(repo: &Repo, path: &Path) -> Option<Worktree> {
         .find(|w| !w.is_main && fsutil::resolve(&w.path) == real)
 }
 
-/// How much the caller has made sure of before removal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// git checks the worktree is clean and refuses otherwise.
-    IfClean,
-    /// The work was saved (or the tree is our own half-made one): remove whatever is there.
-    Force,
-}
-
-/// Removes the task worktree at `path`: a registered one through git, an unregistered folder
-/// (only ever one this process or a journal says git-par made) directly.
-pub fn remove_worktree(repo: &Repo, path: &Path, mode: Mode, unregistered_ok: bool) -> Result<()> {
-    check_removable(repo, path)?;
-    match registered(repo, path) {
-        Some(wt) if path.exists() => {
-            let mut args = vec!["worktree", "remove"];
-            if mode == Mode::Force {
-                args.push("--force");
-                if wt.locked {
-                    args.push("--force");
-                }
-            }
-            let path_arg = path.to_string_lossy().into_owned();
-            args.push(&path_arg);
-            git(&repo.main_worktree, &args).run().map_err(|e| {
-                e.context(format!("could not remove the worktree {}", path.display()))
-            })?;
-        }
-        Some(wt) => {
-            // The folder is gone: drop git's record of it, as `git worktree prune` would.
-            let admin = fsutil::resolve(&wt.git_dir);
-            if admin.starts_with(repo.common_dir.join("worktrees")) {
-                fs::remove_dir_all(&admin)?;
-            }
-        }
-        None if unregistered_ok => fsutil::remove_tree(path)?,
-        None if path.exists() => {
-            return Err(Error::failed(format!(
-                "refusing to remove {}: git has no worktree registered there",
-                path.display()
-            ))
-            .hint("move it away by hand if it is yours, then run 'git par recover'"))
-        }
-        None => {}
-    }
-    fsutil::remove_empty_parents(path.parent().unwrap_or(path), &repo.worktree_dir());
-    Ok(())
-}
-
 /// The folder inside the worktree dir where worktrees wait to be deleted (same file system,
 /// so moving one there is a single atomic rename).
 pub fn trash_dir(repo: &Repo) -> std::path::PathBuf {
@@ -128,38 +79,27 @@ pub fn teardown(
 ) -> Result<()> {
     let path = &record.path;
     let wt = registered(repo, path);
-    let mut trash = None;
-    if fs::symlink_metadata(path).is_ok() {
-        check_removable(repo, path)?;
-        let Some(wt) = &wt else {
-            return Err(Error::failed(format!(
-                "refusing to remove {}: git has no worktree registered there",
-                path.display()
-            ))
-            .hint("move it away by hand if it holds anything of yours, then try again"));
-        };
-        if wt.locked {
-            return Err(
-                Error::failed(format!("the worktree {} is locked", path.display())).hint(format!(
-                    "unlock it first: git worktree unlock {}",
-                    path.display()
-                )),
-            );
-        }
-        let to = trash_dir(repo).join(&journal.entry.id);
-        journal.update(|op| op.set_trash(to.clone()))?;
-        journal.set_phase("removing")?;
-        fs::create_dir_all(trash_dir(repo))?;
-        fs::rename(path, &to).map_err(|e| {
-            Error::failed(format!(
-                "could not move {} out of the way: {e}",
-                path.display()
-            ))
-        })?;
-        trash = Some(to);
+    if let Some(wt) = wt.as_ref().filter(|w| w.locked) {
+        return Err(
+            Error::failed(format!("the worktree {} is locked", wt.path.display())).hint(format!(
+                "unlock it first: git worktree unlock {}",
+                wt.path.display()
+            )),
+        );
+    }
+    if wt.is_none() && fs::symlink_metadata(path).is_ok() {
+        return Err(Error::failed(format!(
+            "refusing to remove {}: git has no worktree registered there",
+            path.display()
+        ))
+        .hint("move it away by hand if it holds anything of yours, then try again"));
+    }
+    let to = trash_dir(repo).join(&journal.entry.id);
+    journal.update(|op| op.set_trash(to.clone()))?;
+    journal.set_phase("removing")?;
+    let trash = move_to_trash(repo, path, &to)?;
+    if trash.is_some() {
         crate::cleanup::failpoint("teardown:trashed");
-    } else {
-        journal.set_phase("removing")?;
     }
     if let Some(wt) = &wt {
         forget_worktree(repo, wt)?;
@@ -173,6 +113,23 @@ pub fn teardown(
     }
     fsutil::remove_empty_parents(path.parent().unwrap_or(path), &repo.worktree_dir());
     Ok(())
+}
+
+/// Moves the worktree folder at `path` (if there is one) to `to` in the trash, after every
+/// safety check. One rename: afterwards nothing of it is at the task's path.
+pub fn move_to_trash(repo: &Repo, path: &Path, to: &Path) -> Result<Option<PathBuf>> {
+    if fs::symlink_metadata(path).is_err() {
+        return Ok(None);
+    }
+    check_removable(repo, path)?;
+    fs::create_dir_all(trash_dir(repo))?;
+    fs::rename(path, to).map_err(|e| {
+        Error::failed(format!(
+            "could not move {} out of the way: {e}",
+            path.display()
+        ))
+    })?;
+    Ok(Some(to.to_path_buf()))
 }
 
 /// Deletes git's administrative folder for a linked worktree (what `git worktree prune`
@@ -206,11 +163,18 @@ pub fn delete_branch(repo: &Repo, branch: &str, tip: git2::Oid) -> Result<()> {
     Ok(())
 }
 
-/// Deletes a folder from the trash, showing progress on a terminal.
+/// Deletes a folder from the trash, showing progress on a terminal. A first Ctrl-C does not
+/// stop it (the command is past its point of no return, or rolling back); a second one does,
+/// leaving the rest for `git par recover`.
 pub fn empty_trash(ui: &mut Ui, trash: &Path) -> Result<()> {
     let show = ui.stderr_is_terminal;
     let mut bar: Option<indicatif::ProgressBar> = None;
+    let mut told = crate::cleanup::presses() > 0;
     let outcome = delete::delete_tree(trash, &mut |n| {
+        if !told && crate::cleanup::presses() > 0 {
+            told = true;
+            ui.note("Finishing the removal; press Ctrl-C again to stop and leave the rest to 'git par recover'.");
+        }
         if show && n >= 4096 {
             let bar = bar.get_or_insert_with(|| {
                 let bar = indicatif::ProgressBar::new_spinner();
@@ -227,10 +191,7 @@ pub fn empty_trash(ui: &mut Ui, trash: &Path) -> Result<()> {
     if outcome == delete::Outcome::Interrupted {
         let sig = crate::cleanup::pending().unwrap_or(nix::sys::signal::Signal::SIGINT);
         return Err(Error::interrupted(sig)
-            .hint(format!(
-                "the task is gone, but {} is only partly deleted",
-                trash.display()
-            ))
+            .hint(format!("{} is only partly deleted", trash.display()))
             .hint("run 'git par recover' to finish deleting it"));
     }
     let _ = fs::remove_dir(trash.parent().unwrap_or(trash));

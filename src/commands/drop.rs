@@ -127,5 +127,8 @@ pub fn drop_task(
             "Its work is saved as {saved}; 'git par rescued' shows how to restore it."
         ));
     }
+    if let Some(sig) = cleanup::pending() {
+        return Err(Error::interrupted(sig).hint("the work was saved, so the drop was completed"));
+    }
     Ok(saved)
 }

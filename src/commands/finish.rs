@@ -136,6 +136,10 @@ pub fn finish(repo: &Repo, ui: &mut Ui, req: &Request) -> Result<Outcome> {
         },
     )?;
     cleanup::failpoint("finish:begin");
+    if let Some(sig) = cleanup::pending() {
+        journal.done()?;
+        return Err(Error::interrupted(sig).hint("nothing was changed"));
+    }
     if let Err(err) = apply(
         repo,
         &sides,
@@ -144,7 +148,7 @@ pub fn finish(repo: &Repo, ui: &mut Ui, req: &Request) -> Result<Outcome> {
         &message,
         req.message.is_some(),
     ) {
-        let undone = recovery::roll_back(repo, &journal.entry);
+        let undone = recovery::roll_back(repo, ui, &journal.entry);
         if undone.is_ok() {
             journal.done()?;
         }
@@ -181,6 +185,11 @@ pub fn finish(repo: &Repo, ui: &mut Ui, req: &Request) -> Result<Outcome> {
     match &target_worktree {
         Some(path) => ui.note(&format!("'{target}' is checked out at {}", path.display())),
         None => ui.note(&format!("'{target}' is not checked out in any worktree")),
+    }
+    if let Some(sig) = cleanup::pending() {
+        return Err(Error::interrupted(sig).hint(format!(
+            "the merge into '{target}' had already happened, so the finish was completed"
+        )));
     }
     Ok(outcome)
 }

@@ -69,7 +69,7 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
             );
             continue;
         }
-        let steps = recovery::roll_back(repo, &orphan.entry)?;
+        let steps = recovery::roll_back(repo, ui, &orphan.entry)?;
         let saved = steps.iter().any(|s| s.starts_with("saved"));
         let detail = if steps.is_empty() {
             "nothing was left to undo".to_string()

@@ -157,7 +157,7 @@ pub fn start(repo: &Repo, ui: &mut Ui, req: &Request) -> Result<PathBuf> {
     match result {
         Ok(()) => journal.done()?,
         Err(err) => {
-            let undone = recovery::roll_back(repo, &journal.entry);
+            let undone = recovery::roll_back(repo, ui, &journal.entry);
             report_rollback(ui, task, &undone);
             if undone.is_ok() {
                 journal.done()?;

@@ -53,7 +53,7 @@ pub fn run(args: SyncArgs, ui: &mut Ui) -> Result<u8> {
     let out = git(&record.path, &cmd).critical().output()?;
     if let Some(sig) = cleanup::pending() {
         if !out.success() || in_progress(&record.path) {
-            let undone = recovery::roll_back(&repo, &journal.entry)?;
+            let undone = recovery::roll_back(&repo, ui, &journal.entry)?;
             journal.done()?;
             let mut err = Error::interrupted(sig);
             for step in undone {
