@@ -167,6 +167,23 @@ pub fn resolve(repo: &Repo, task: Option<&str>) -> Result<TaskRecord> {
     }
 }
 
+/// `task`, or `task-restored`, `task-restored-2`, …: the first name no task or branch uses.
+pub fn load_free_name(repo: &Repo, task: &str) -> String {
+    let taken = |name: &str| {
+        load(repo, name).is_some() || repo.branch_tip(&branch_name(repo, name)).is_some()
+    };
+    if !taken(task) {
+        return task.to_string();
+    }
+    let mut name = format!("{task}-restored");
+    let mut n = 1;
+    while taken(&name) {
+        n += 1;
+        name = format!("{task}-restored-{n}");
+    }
+    name
+}
+
 #[cfg(test)]
 mod tests {
     use super::validate_name;
@@ -189,21 +206,4 @@ mod tests {
             assert_eq!(err.exit_code(), 2, "{name}");
         }
     }
-}
-
-/// `task`, or `task-restored`, `task-restored-2`, …: the first name no task or branch uses.
-pub fn load_free_name(repo: &Repo, task: &str) -> String {
-    let taken = |name: &str| {
-        load(repo, name).is_some() || repo.branch_tip(&branch_name(repo, name)).is_some()
-    };
-    if !taken(task) {
-        return task.to_string();
-    }
-    let mut name = format!("{task}-restored");
-    let mut n = 1;
-    while taken(&name) {
-        n += 1;
-        name = format!("{task}-restored-{n}");
-    }
-    name
 }

@@ -29,7 +29,11 @@ pub fn held_work(repo: &Repo, record: &TaskRecord) -> Result<Option<String>> {
             .base
             .as_deref()
             .and_then(|b| repo.branch_tip(b))
-            .unwrap_or(record.base_commit.parse()?);
+            .or_else(|| record.base_commit.parse().ok());
+        let Some(base) = base else {
+            parts.push(format!("branch '{}', whose base is unknown", record.branch));
+            return Ok(Some(parts.join("\n")));
+        };
         let (ahead, _) = repo.git.graph_ahead_behind(tip, base)?;
         if ahead > 0 {
             let range = format!("{base}..{tip}");

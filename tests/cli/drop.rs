@@ -1,0 +1,121 @@
+//! drop and rescued: work is saved before anything goes, and removal stays inside the task.
+
+use std::os::unix::fs::symlink;
+
+use crate::env::TestEnv;
+
+#[test]
+fn drop_of_a_clean_task_saves_nothing_and_removes_everything() {
+    let env = TestEnv::new();
+    env.par(["start", "t"]).ok();
+    env.par(["drop", "t"]).ok();
+    assert_eq!(env.branches(), vec!["main"]);
+    assert_eq!(env.worktrees(), vec![env.repo()]);
+    assert!(env.par_refs().is_empty());
+    assert!(!env.root().join("repo.par").exists());
+}
+
+#[test]
+fn drop_refuses_work_without_a_terminal_unless_forced_and_saves_it() {
+    let env = TestEnv::new();
+    env.par(["start", "t"]).ok();
+    env.write("repo.par/t/committed", "c\n");
+    env.commit_all("repo.par/t", "work");
+    env.write("repo.par/t/untracked", "u\n");
+    env.write("repo.par/t/README", "edited\n");
+    let run = env.par(["drop", "t"]).code(1);
+    assert!(
+        run.stderr.contains("1 commit(s) not in its base"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--force"), "{}", run.stderr);
+    assert!(env.task_path("t").exists());
+    env.par(["drop", "--force", "t"]).ok();
+    let refs = env.par_refs();
+    assert_eq!(refs.len(), 1);
+    let saved = &refs[0];
+    assert_eq!(env.git_out(["show", &format!("{saved}:untracked")]), "u");
+    assert_eq!(env.git_out(["show", &format!("{saved}:README")]), "edited");
+    assert_eq!(env.git_out(["show", &format!("{saved}:committed")]), "c");
+    assert_eq!(
+        env.git_out(["log", "-1", "--format=%s", &format!("{saved}^")]),
+        "work"
+    );
+    assert_eq!(env.branches(), vec!["main"]);
+    let listed: serde_json::Value =
+        serde_json::from_str(&env.par(["rescued", "--json"]).ok().stdout).expect("json");
+    assert_eq!(listed[0]["task"], "t");
+    assert_eq!(listed[0]["ref"], saved.as_str());
+    let restore = listed[0]["restore"].as_str().expect("restore");
+    assert_eq!(restore, format!("git par start t --base {saved}"));
+    let args: Vec<&str> = restore.split(' ').skip(2).collect();
+    env.par(&args).ok();
+    assert_eq!(env.read("repo.par/t/untracked"), "u\n");
+    assert_eq!(env.read("repo.par/t/committed"), "c\n");
+}
+
+#[test]
+fn drop_never_follows_symlinks_out_of_the_worktree() {
+    let env = TestEnv::new();
+    env.write("home/precious", "mine\n");
+    env.write("shared/node_modules/pkg/index.js", "module\n");
+    env.par(["start", "t"]).ok();
+    let wt = env.task_path("t");
+    symlink(env.home(), wt.join("home-link")).expect("symlink");
+    symlink(
+        env.root().join("shared/node_modules"),
+        wt.join("node_modules"),
+    )
+    .expect("symlink");
+    std::fs::create_dir_all(wt.join("deep/er")).expect("mkdir");
+    symlink(env.root().join("shared"), wt.join("deep/er/up")).expect("symlink");
+    env.par(["drop", "--force", "t"]).ok();
+    assert!(!wt.exists());
+    assert_eq!(env.read("home/precious"), "mine\n");
+    assert_eq!(env.read("shared/node_modules/pkg/index.js"), "module\n");
+}
+
+#[test]
+fn drop_refuses_a_task_whose_path_escapes_the_worktree_dir() {
+    let env = TestEnv::new();
+    env.par(["start", "t"]).ok();
+    let record = env.repo().join(".git/par/tasks/t.json");
+    let text = std::fs::read_to_string(&record).expect("record");
+    let evil = text.replace(
+        &env.task_path("t").display().to_string(),
+        &env.repo().display().to_string(),
+    );
+    std::fs::write(&record, evil).expect("write");
+    let run = env.par(["drop", "--force", "t"]).code(1);
+    assert!(run.stderr.contains("refusing to remove"), "{}", run.stderr);
+    assert_eq!(env.read("repo/README"), "hello\n");
+    assert!(env.repo().join(".git").exists());
+}
+
+#[test]
+fn drop_refuses_when_the_worktree_path_is_a_symlink() {
+    let env = TestEnv::new();
+    env.par(["start", "t"]).ok();
+    env.write("victim/file", "v\n");
+    let wt = env.task_path("t");
+    std::fs::rename(&wt, env.root().join("moved")).expect("mv");
+    symlink(env.root().join("victim"), &wt).expect("symlink");
+    env.par(["drop", "--force", "t"]).code(1);
+    assert_eq!(env.read("victim/file"), "v\n");
+}
+
+#[test]
+fn drop_of_a_branch_without_record_saves_its_commits() {
+    let env = TestEnv::new();
+    env.git_in("repo", ["branch", "par/loose"]).ok();
+    env.git_in("repo", ["checkout", "-q", "par/loose"]).ok();
+    env.write("repo/x", "x\n");
+    env.commit_all("repo", "loose work");
+    env.git_in("repo", ["checkout", "-q", "main"]).ok();
+    let tip = env.git_out(["rev-parse", "par/loose"]);
+    env.par(["drop", "loose", "--force"]).ok();
+    assert_eq!(env.branches(), vec!["main"]);
+    let refs = env.par_refs();
+    assert_eq!(env.git_out(["rev-parse", &refs[0]]), tip);
+}
