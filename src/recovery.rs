@@ -64,6 +64,7 @@ pub fn roll_back(repo: &Repo, ui: &mut Ui, entry: &Entry) -> Result<Vec<String>>
                     path,
                     trash: trash.as_deref(),
                     safe_in,
+                    saved: None,
                 };
                 done.extend(complete_removal(repo, ui, &entry.id, &removal)?);
             }
@@ -74,7 +75,7 @@ pub fn roll_back(repo: &Repo, ui: &mut Ui, entry: &Entry) -> Result<Vec<String>>
             branch,
             path,
             trash,
-            ..
+            rescue,
         } => {
             // Dropping saves the work before it removes anything, so it is always finished.
             let safe_in = task::load(repo, task)
@@ -86,6 +87,10 @@ pub fn roll_back(repo: &Repo, ui: &mut Ui, entry: &Entry) -> Result<Vec<String>>
                 path,
                 trash: trash.as_deref(),
                 safe_in,
+                saved: rescue
+                    .as_deref()
+                    .and_then(|r| repo.git.refname_to_id(r).ok())
+                    .map(|o| o.to_string()),
             };
             complete_removal(repo, ui, &entry.id, &removal)
         }
@@ -127,6 +132,8 @@ struct Removal<'a> {
     trash: Option<&'a Path>,
     /// Commits this contains need no rescue.
     safe_in: Option<git2::Oid>,
+    /// What the interrupted command had saved already.
+    saved: Option<String>,
 }
 
 /// Finishes taking a task apart from whatever state a crash left, saving anything not yet
@@ -134,17 +141,17 @@ struct Removal<'a> {
 fn complete_removal(repo: &Repo, ui: &mut Ui, id: &str, r: &Removal) -> Result<Vec<String>> {
     let mut done = Vec::new();
     let tip = repo.branch_tip(r.branch).map(|t| t.to_string());
-    let safe_in = r.safe_in.map(|t| t.to_string());
+    let safe: Vec<String> = r
+        .safe_in
+        .map(|t| t.to_string())
+        .into_iter()
+        .chain(r.saved.clone())
+        .collect();
     let wt = remove::registered(repo, r.path);
     let worktree = (wt.is_some() && r.path.exists()).then_some(r.path);
-    if let Some(saved) = rescue::save_task(
-        repo,
-        r.task,
-        worktree,
-        tip.as_deref(),
-        safe_in.as_deref(),
-        "recover",
-    )? {
+    if let Some(saved) =
+        rescue::save_task(repo, r.task, worktree, tip.as_deref(), &safe, "recover")?
+    {
         done.push(format!("saved the work of task '{}' as {saved}", r.task));
     }
     let trash = r
@@ -209,9 +216,7 @@ fn roll_back_start(repo: &Repo, ui: &mut Ui, entry: &Entry, op: &StartOp) -> Res
     if path.exists() && (wt.is_some() || we_made_it) {
         // A worktree someone may have worked in since a crash keeps its work.
         if entry.pid != std::process::id() && wt.is_some() && entry.phase != "checkout" {
-            if let Some(saved) =
-                rescue::save_task(repo, op.task, Some(path), None, None, "start rolled back")?
-            {
+            if let Some(saved) = save_new_work(repo, op, path)? {
                 done.push(format!(
                     "saved the changes in {} as {saved}",
                     path.display()
@@ -247,4 +252,20 @@ fn roll_back_start(repo: &Repo, ui: &mut Ui, entry: &Entry, op: &StartOp) -> Res
         let _ = std::fs::remove_dir(dir);
     }
     Ok(done)
+}
+
+/// After a crash, saves what was done in a half-started task's worktree beyond what `start`
+/// itself put there (the base, plus carried changes that are still in their source).
+fn save_new_work(repo: &Repo, op: &StartOp, path: &Path) -> Result<Option<String>> {
+    let now = snapshot::capture(path)?;
+    let expected = match op.snapshot {
+        Some(commit) => Snapshot::from_commit(path, commit)?.worktree_tree,
+        None => now.head_tree(path)?,
+    };
+    if now.worktree_tree == expected && now.head == op.base_commit {
+        return Ok(None);
+    }
+    let message = format!("{} {}", rescue::SNAPSHOT_SUBJECT, op.task);
+    let commit = now.commit(path, &message)?;
+    rescue::save(repo, op.task, &commit, "start rolled back").map(Some)
 }

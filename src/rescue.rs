@@ -39,31 +39,48 @@ pub fn save(repo: &Repo, task: &str, commit: &str, why: &str) -> Result<String> 
 }
 
 /// Saves the uncommitted state of a task's worktree (if any) and its branch tip: returns the
-/// rescue ref, or `None` when everything is already safe in `safe_in` (the base commit).
+/// rescue ref, or `None` when everything is already safe in one of the `safe` commits (a base
+/// branch's tip, or an earlier rescue).
 pub fn save_task(
     repo: &Repo,
     task: &str,
     worktree: Option<&Path>,
     tip: Option<&str>,
-    safe_in: Option<&str>,
+    safe: &[String],
     why: &str,
 ) -> Result<Option<String>> {
+    let contains = |holder: &str, commit: &str| -> Result<bool> {
+        Ok(holder == commit
+            || repo
+                .git
+                .graph_descendant_of(holder.parse()?, commit.parse()?)?)
+    };
     let mut keep = None;
     if let Some(dir) = worktree.filter(|d| d.exists()) {
         let snapshot = crate::git::snapshot::capture(dir)?;
         if !snapshot.is_clean(dir)? {
-            keep = Some(snapshot.commit(dir, &format!("{SNAPSHOT_SUBJECT} {task}"))?);
+            let already = safe.iter().any(|s| {
+                let commit = s
+                    .parse()
+                    .ok()
+                    .and_then(|oid| repo.git.find_commit(oid).ok());
+                commit.is_some_and(|c| {
+                    c.tree_id().to_string() == snapshot.worktree_tree
+                        && c.parent_id(0).is_ok_and(|p| p.to_string() == snapshot.head)
+                })
+            });
+            if !already {
+                keep = Some(snapshot.commit(dir, &format!("{SNAPSHOT_SUBJECT} {task}"))?);
+            }
         }
     }
     if keep.is_none() {
         if let Some(tip) = tip {
-            let safe = match safe_in {
-                Some(base) => {
-                    repo.git.graph_descendant_of(base.parse()?, tip.parse()?)? || base == tip
-                }
-                None => false,
-            };
-            if !safe {
+            let mut safe_already = false;
+            for holder in safe {
+                safe_already |= contains(holder, tip)?;
+            }
+            if !safe_already {
                 keep = Some(tip.to_string());
             }
         }

@@ -114,7 +114,7 @@ pub fn drop_task(
         name,
         worktree,
         tip.map(|t| t.to_string()).as_deref(),
-        safe_in.as_deref(),
+        &Vec::from_iter(safe_in),
         "drop",
     )?;
     journal.update(|op| {

@@ -215,7 +215,7 @@ fn take_apart(
         &record.task,
         worktree,
         Some(&task_tip.to_string()),
-        safe_in.as_deref(),
+        &Vec::from_iter(safe_in),
         "finish",
     )?;
     if let Some(saved) = &saved {

@@ -61,6 +61,10 @@ pub fn run(args: SyncArgs, ui: &mut Ui) -> Result<u8> {
             }
             return Err(err);
         }
+        journal.done()?;
+        return Err(
+            Error::interrupted(sig).hint(format!("the sync of task '{name}' had completed"))
+        );
     }
     journal.done()?;
     if out.success() {

@@ -139,8 +139,11 @@ impl Git {
     /// Runs to the end; a non-zero exit is returned, not an error. An interrupted
     /// interruptible step is an error.
     pub fn output(mut self) -> Result<Output> {
-        let interruptible = !self.critical;
-        if self.critical {
+        // Once a signal is pending the command is rolling back or completing: nothing may
+        // stop that half-way, so every git it runs from then on is critical.
+        let critical = self.critical || cleanup::pending().is_some();
+        let interruptible = !critical;
+        if critical {
             use std::os::unix::process::CommandExt;
             self.cmd.process_group(0);
         }

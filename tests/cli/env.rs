@@ -15,14 +15,18 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_git-par");
 /// What a command printed and how it ended.
 pub struct Run {
     pub code: i32,
+    /// The signal that ended the process, if one did.
+    pub signal: Option<i32>,
     pub stdout: String,
     pub stderr: String,
 }
 
 impl From<Output> for Run {
     fn from(out: Output) -> Run {
+        use std::os::unix::process::ExitStatusExt;
         Run {
             code: out.status.code().unwrap_or(-1),
+            signal: out.status.signal(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
@@ -36,6 +40,18 @@ impl Run {
             self.code, 0,
             "expected success\nstdout:\n{}\nstderr:\n{}",
             self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn killed_by(self, signal: i32) -> Run {
+        assert_eq!(
+            self.signal,
+            Some(signal),
+            "expected death by signal {signal}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
         );
         self
     }
@@ -141,6 +157,45 @@ impl TestEnv {
         S: AsRef<OsStr>,
     {
         self.par_in("repo", args)
+    }
+
+    /// `git-par <args>` in `repo/` with `GIT_PAR_FAILPOINT=<failpoint>`: crashes or signals
+    /// itself at that step.
+    pub fn par_failing<I, S>(&self, failpoint: &str, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut cmd = self.command(BIN, &self.repo());
+        cmd.env("GIT_PAR_FAILPOINT", failpoint).args(args);
+        cmd.output().expect("run git-par").into()
+    }
+
+    /// Everything a test compares to say "the repository is as it was": refs, worktrees,
+    /// the stash, the worktree dir's folders, git-par's journal and the main worktree's status.
+    pub fn state(&self) -> String {
+        let listing = |dir: PathBuf| -> String {
+            let mut names: Vec<String> = fs::read_dir(dir)
+                .map(|d| {
+                    d.flatten()
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            names.sort();
+            names.join(",")
+        };
+        [
+            self.git_out(["for-each-ref", "--format=%(refname) %(objectname)"]),
+            self.git_out(["worktree", "list", "--porcelain"]),
+            self.git_out(["stash", "list"]),
+            self.git_in("repo", ["status", "--porcelain", "--untracked-files=all"])
+                .ok()
+                .stdout,
+            format!("tasks dir: {}", listing(self.root().join("repo.par"))),
+            format!("journal: {}", listing(self.repo().join(".git/par/journal"))),
+        ]
+        .join("\n")
     }
 
     /// `git par <args>` through git's own dispatch, with the binary's folder on PATH.

@@ -4,4 +4,6 @@
 mod drop;
 mod env;
 mod finish;
+mod interrupt;
 mod lifecycle;
+mod recover;

@@ -1,0 +1,133 @@
+//! Interrupts (SIGINT, SIGTERM, SIGHUP) at each step: the repository ends exactly as before
+//! or exactly as after, and the exit status is the signal's.
+
+use crate::env::TestEnv;
+
+const SIGHUP: i32 = 1;
+const SIGINT: i32 = 2;
+const SIGTERM: i32 = 15;
+
+#[test]
+fn interrupted_start_rolls_back_everything() {
+    for (point, sig) in [
+        ("start:branch=SIGINT", SIGINT),
+        ("start:checkout=SIGTERM", SIGTERM),
+        ("start:checkout=SIGHUP", SIGHUP),
+    ] {
+        let env = TestEnv::new();
+        let before = env.state();
+        let run = env.par_failing(point, ["start", "t"]).killed_by(sig);
+        assert!(
+            run.stderr.contains("rolled back"),
+            "{point}: {}",
+            run.stderr
+        );
+        assert_eq!(run.stdout, "", "{point}");
+        assert_eq!(env.state(), before, "{point}");
+    }
+}
+
+#[test]
+fn interrupted_move_puts_the_changes_back() {
+    let env = TestEnv::new();
+    env.write("repo/README", "edited\n");
+    env.write("repo/new", "untracked\n");
+    env.git_in("repo", ["add", "new"]).ok();
+    let before = env.state();
+    env.par_failing("start:carry=SIGINT", ["start", "t", "--changes", "move"])
+        .killed_by(SIGINT);
+    assert_eq!(env.state(), before);
+    assert_eq!(env.read("repo/README"), "edited\n");
+}
+
+#[test]
+fn signal_during_the_final_clean_lets_the_move_complete() {
+    let env = TestEnv::new();
+    env.write("repo/README", "edited\n");
+    env.par_failing("start:clean=SIGTERM", ["start", "t", "--changes", "move"])
+        .ok();
+    assert_eq!(
+        env.git_in("repo", ["status", "--porcelain"]).ok().stdout,
+        ""
+    );
+    assert_eq!(env.read("repo.par/t/README"), "edited\n");
+}
+
+#[test]
+fn interrupted_finish_before_the_merge_changes_nothing() {
+    let env = TestEnv::new();
+    env.par(["start", "t"]).ok();
+    env.write("repo.par/t/f", "x\n");
+    env.commit_all("repo.par/t", "work");
+    let before = env.state();
+    env.par_failing("finish:begin=SIGINT", ["finish", "t"])
+        .killed_by(SIGINT);
+    assert_eq!(env.state(), before);
+}
+
+#[test]
+fn interrupted_finish_after_the_merge_completes_it() {
+    let env = TestEnv::new();
+    env.par(["start", "t"]).ok();
+    env.write("repo.par/t/f", "x\n");
+    env.commit_all("repo.par/t", "work");
+    let run = env
+        .par_failing("finish:merged=SIGTERM", ["finish", "t"])
+        .killed_by(SIGTERM);
+    assert!(
+        run.stderr.contains("had already happened"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.branches(), vec!["main"]);
+    assert!(!env.root().join("repo.par").exists());
+    assert_eq!(env.read("repo/f"), "x\n");
+    env.par(["recover"]).ok();
+    assert!(env
+        .par(["recover"])
+        .ok()
+        .stderr
+        .contains("Nothing to recover."));
+}
+
+#[test]
+fn interrupted_sync_with_a_conflict_leaves_no_half_merge() {
+    let env = TestEnv::new();
+    env.par(["start", "t"]).ok();
+    env.write("repo.par/t/README", "task\n");
+    env.commit_all("repo.par/t", "task");
+    env.write("repo/README", "main\n");
+    env.commit_all("repo", "main");
+    let before = env.state();
+    let status_before = env
+        .git_in("repo.par/t", ["status", "--porcelain"])
+        .ok()
+        .stdout;
+    env.par_failing("sync:before=SIGINT", ["sync", "t"])
+        .killed_by(SIGINT);
+    assert_eq!(env.state(), before);
+    assert_eq!(
+        env.git_in("repo.par/t", ["status", "--porcelain"])
+            .ok()
+            .stdout,
+        status_before
+    );
+    assert!(!env.repo().join(".git/worktrees/t/MERGE_HEAD").exists());
+}
+
+#[test]
+fn interrupted_drop_before_saving_changes_nothing() {
+    let env = TestEnv::new();
+    env.par(["start", "t"]).ok();
+    env.write("repo.par/t/wip", "w\n");
+    let before = env.state();
+    env.par_failing("drop:saved=SIGHUP", ["drop", "--force", "t"])
+        .killed_by(SIGHUP);
+    assert_ne!(
+        env.state(),
+        before,
+        "the drop had saved the work and so completes"
+    );
+    assert_eq!(env.branches(), vec!["main"]);
+    assert_eq!(env.par_refs().len(), 1);
+}

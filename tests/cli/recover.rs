@@ -1,0 +1,167 @@
+//! Crashes (SIGKILL at each step, through GIT_PAR_FAILPOINT) and `git par recover`.
+
+use crate::env::TestEnv;
+
+const SIGKILL: i32 = 9;
+
+fn recover_twice(env: &TestEnv) -> String {
+    let first = env.par(["recover"]).ok().stdout;
+    let again = env.par(["recover"]).ok();
+    assert_eq!(
+        again.stdout, "",
+        "second recover did something: {}",
+        again.stdout
+    );
+    assert!(
+        again.stderr.contains("Nothing to recover."),
+        "{}",
+        again.stderr
+    );
+    first
+}
+
+#[test]
+fn crash_during_start_is_noticed_and_rolled_back() {
+    for point in ["start:branch", "start:checkout"] {
+        let env = TestEnv::new();
+        let before = env.state();
+        env.par_failing(point, ["start", "t"]).killed_by(SIGKILL);
+        let warned = env.par(["list"]).ok();
+        assert!(
+            warned.stderr.contains("an interrupted 'git par start t'"),
+            "{point}: {}",
+            warned.stderr
+        );
+        assert!(
+            warned.stderr.contains("git par recover"),
+            "{}",
+            warned.stderr
+        );
+        let report = recover_twice(&env);
+        assert!(
+            report.contains("recovered: interrupted 'git par start t'"),
+            "{point}: {report}"
+        );
+        assert_eq!(env.state(), before, "{point}");
+        env.par(["start", "t"]).ok();
+    }
+}
+
+#[test]
+fn crash_while_carrying_changes_keeps_them_in_the_source() {
+    let env = TestEnv::new();
+    env.write("repo/README", "edited\n");
+    env.write("repo/new", "untracked\n");
+    let before = env.state();
+    env.par_failing("start:carry", ["start", "t", "--changes", "move"])
+        .killed_by(SIGKILL);
+    recover_twice(&env);
+    assert_eq!(env.state(), before);
+    assert_eq!(env.read("repo/README"), "edited\n");
+    assert_eq!(env.read("repo/new"), "untracked\n");
+}
+
+#[test]
+fn crash_while_cleaning_the_source_finishes_the_move() {
+    let env = TestEnv::new();
+    env.write("repo/README", "edited\n");
+    env.write("repo/new", "untracked\n");
+    env.par_failing("start:clean", ["start", "t", "--changes", "move"])
+        .killed_by(SIGKILL);
+    let report = recover_twice(&env);
+    assert!(report.contains("finished moving the changes"), "{report}");
+    assert_eq!(
+        env.git_in("repo", ["status", "--porcelain"]).ok().stdout,
+        ""
+    );
+    assert_eq!(env.read("repo.par/t/README"), "edited\n");
+    assert_eq!(env.read("repo.par/t/new"), "untracked\n");
+}
+
+#[test]
+fn crash_after_the_merge_finishes_the_finish() {
+    for point in ["finish:merged", "teardown:trashed"] {
+        let env = TestEnv::new();
+        env.par(["start", "t"]).ok();
+        env.write("repo.par/t/f", "task\n");
+        env.commit_all("repo.par/t", "task work");
+        env.par_failing(point, ["finish", "t"]).killed_by(SIGKILL);
+        recover_twice(&env);
+        assert_eq!(env.read("repo/f"), "task\n", "{point}");
+        assert_eq!(env.branches(), vec!["main"], "{point}");
+        assert_eq!(env.worktrees(), vec![env.repo()], "{point}");
+        assert!(!env.root().join("repo.par").exists(), "{point}");
+        assert!(env.par_refs().is_empty(), "{point}");
+    }
+}
+
+#[test]
+fn crash_before_the_merge_leaves_the_task_as_it_was() {
+    let env = TestEnv::new();
+    env.par(["start", "t"]).ok();
+    env.write("repo.par/t/f", "task\n");
+    env.commit_all("repo.par/t", "task work");
+    let before = env.state();
+    env.par_failing("finish:begin", ["finish", "t"])
+        .killed_by(SIGKILL);
+    recover_twice(&env);
+    assert_eq!(env.state(), before);
+}
+
+#[test]
+fn crash_during_drop_finishes_it_with_the_work_saved() {
+    for point in ["drop:saved", "teardown:trashed"] {
+        let env = TestEnv::new();
+        env.par(["start", "t"]).ok();
+        env.write("repo.par/t/wip", "unsaved\n");
+        env.par_failing(point, ["drop", "--force", "t"])
+            .killed_by(SIGKILL);
+        recover_twice(&env);
+        assert_eq!(env.branches(), vec!["main"], "{point}");
+        assert!(!env.root().join("repo.par").exists(), "{point}");
+        let refs = env.par_refs();
+        assert_eq!(refs.len(), 1, "{point}: {refs:?}");
+        assert_eq!(
+            env.git_out(["show", &format!("{}:wip", refs[0])]),
+            "unsaved"
+        );
+    }
+}
+
+#[test]
+fn recover_reports_leftovers_and_touches_only_what_is_safe() {
+    let env = TestEnv::new();
+    env.par(["start", "deleted-by-hand"]).ok();
+    std::fs::remove_dir_all(env.task_path("deleted-by-hand")).expect("rm");
+    env.write("repo.par/stranger/notes.txt", "not a worktree\n");
+    std::fs::create_dir_all(env.root().join("repo.par/empty")).expect("mkdir");
+    env.git_in("repo", ["branch", "par/orphan-branch"]).ok();
+    let json: serde_json::Value =
+        serde_json::from_str(&env.par(["recover", "--dry-run", "--json"]).ok().stdout)
+            .expect("json");
+    assert!(json
+        .as_array()
+        .expect("array")
+        .iter()
+        .all(|f| f["action"].as_str().expect("action").starts_with("would ")));
+    assert!(env.repo().join(".git/worktrees/deleted-by-hand").exists());
+    let report = env.par(["recover"]).ok().stdout;
+    assert!(
+        report.contains("clean up: git's record of the deleted worktree"),
+        "{report}"
+    );
+    assert!(
+        report.contains("leave alone: folder") && report.contains("stranger"),
+        "{report}"
+    );
+    assert!(report.contains("clean up: empty folder"), "{report}");
+    assert!(
+        report.contains("leave alone: branch 'par/orphan-branch'"),
+        "{report}"
+    );
+    assert_eq!(env.read("repo.par/stranger/notes.txt"), "not a worktree\n");
+    assert!(!env.repo().join(".git/worktrees/deleted-by-hand").exists());
+    assert!(env.branches().contains(&"par/deleted-by-hand".to_string()));
+    let again = env.par(["recover"]).ok().stdout;
+    assert!(!again.contains("clean up"), "{again}");
+}
