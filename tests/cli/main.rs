@@ -1,9 +1,11 @@
 //! The one integration test binary: every test drives the real `git-par` against real
 //! repositories in temporary folders.
 
+mod concurrency;
 mod drop;
 mod env;
 mod finish;
 mod interrupt;
 mod lifecycle;
+mod prompts;
 mod recover;
