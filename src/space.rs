@@ -2,7 +2,6 @@
 //! sizes rounded up to blocks, plus an inode's worth per entry) against what the file system
 //! has free, with `par.minFreeSpace` as the margin.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use git2::{ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
@@ -12,33 +11,34 @@ use crate::error::{Error, Result};
 
 const BLOCK: u64 = 4096;
 
-/// Bytes the checkout of `commit` will take. Sizes come from the index where it has the same
-/// blob (no object to read), else from the object's header.
+/// What one inode takes in the inode table (ext4's default).
+const INODE: u64 = 256;
+
+fn on_disk(size: u64) -> u64 {
+    size.div_ceil(BLOCK) * BLOCK + INODE
+}
+
+/// Bytes the checkout of `commit` will take. When `commit` is what the current worktree has
+/// checked out, the index already knows every file's size; otherwise the tree is walked and
+/// each blob's size read from its object header.
 pub fn checkout_size(repo: &Repository, commit: Oid) -> Result<u64> {
-    let known: HashMap<Oid, u64> = match repo.index() {
-        Ok(index) => index
-            .iter()
-            .map(|e| (e.id, u64::from(e.file_size)))
-            .collect(),
-        Err(_) => HashMap::new(),
-    };
+    let head = repo.head().ok().and_then(|h| h.target());
+    if head == Some(commit) {
+        if let Ok(index) = repo.index() {
+            if !index.has_conflicts() {
+                return Ok(index.iter().map(|e| on_disk(u64::from(e.file_size))).sum());
+            }
+        }
+    }
     let odb = repo.odb()?;
     let tree = repo.find_commit(commit)?.tree()?;
     let mut total = 0u64;
     tree.walk(TreeWalkMode::PreOrder, |_, entry| {
         let size = match entry.kind() {
-            Some(ObjectType::Blob) => known
-                .get(&entry.id())
-                .copied()
-                .or_else(|| {
-                    odb.read_header(entry.id())
-                        .ok()
-                        .map(|(size, _)| size as u64)
-                })
-                .unwrap_or(0),
+            Some(ObjectType::Blob) => odb.read_header(entry.id()).map_or(0, |(size, _)| size as u64),
             _ => 0,
         };
-        total += size.div_ceil(BLOCK) * BLOCK + BLOCK;
+        total += on_disk(size);
         TreeWalkResult::Ok
     })?;
     Ok(total)
