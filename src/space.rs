@@ -35,7 +35,9 @@ pub fn checkout_size(repo: &Repository, commit: Oid) -> Result<u64> {
     let mut total = 0u64;
     tree.walk(TreeWalkMode::PreOrder, |_, entry| {
         let size = match entry.kind() {
-            Some(ObjectType::Blob) => odb.read_header(entry.id()).map_or(0, |(size, _)| size as u64),
+            Some(ObjectType::Blob) => odb
+                .read_header(entry.id())
+                .map_or(0, |(size, _)| size as u64),
             _ => 0,
         };
         total += on_disk(size);

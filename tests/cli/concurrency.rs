@@ -56,3 +56,70 @@ fn eight_starts_then_eight_finishes_at_once_all_succeed() {
     );
     env.git_in("repo", ["fsck", "--no-progress"]).ok();
 }
+
+#[test]
+fn a_command_waits_for_the_lock_and_says_so() {
+    let env = TestEnv::new();
+    env.par(["list"]).ok();
+    let lock = env.repo().join(".git/par/lock");
+    std::fs::create_dir_all(lock.parent().expect("dir")).expect("mkdir");
+    let mut holder = env
+        .command("flock", &env.repo())
+        .args([lock.to_str().expect("utf8"), "sleep", "2"])
+        .spawn()
+        .expect("flock");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    let run = env.par(["start", "waiter"]).ok();
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(1200),
+        "did not wait"
+    );
+    assert!(
+        run.stderr.contains("waiting for the repository lock"),
+        "{}",
+        run.stderr
+    );
+    holder.wait().expect("holder");
+    assert!(env.task_path("waiter").exists());
+}
+
+#[test]
+fn ctrl_c_to_the_process_group_during_a_checkout_rolls_back() {
+    let env = TestEnv::new();
+    for dir in 0..40 {
+        for file in 0..100 {
+            env.write(
+                &format!("repo/d{dir}/f{file}.txt"),
+                &format!("{dir} {file}\n").repeat(20),
+            );
+        }
+    }
+    env.commit_all("repo", "many files");
+    let before = env.state();
+    let mut interrupted = 0;
+    for delay_ms in [5u64, 40, 120] {
+        let mut cmd = env.command(BIN, &env.repo());
+        cmd.args(["start", "t"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let child = cmd.spawn().expect("spawn");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let pgid = nix::unistd::Pid::from_raw(child.id() as i32);
+        let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGINT);
+        let run: Run = child.wait_with_output().expect("wait").into();
+        if run.code == 0 {
+            assert!(env.task_path("t").exists());
+            env.par(["drop", "t"]).ok();
+        } else {
+            assert_eq!(run.signal, Some(2), "{}", run.stderr);
+            interrupted += 1;
+        }
+        assert_eq!(env.state(), before, "delay {delay_ms} ms: {}", run.stderr);
+    }
+    assert!(
+        interrupted > 0,
+        "no run was interrupted: the test proves nothing"
+    );
+}

@@ -410,3 +410,53 @@ fn path_prints_task_and_main_worktree() {
     );
     env.par(["path", "nope"]).code(1);
 }
+
+#[test]
+fn diff_shows_committed_uncommitted_and_untracked_changes_against_the_base() {
+    let env = TestEnv::new();
+    env.par(["start", "t"]).ok();
+    env.write("repo.par/t/committed", "c\n");
+    env.commit_all("repo.par/t", "c");
+    env.write("repo.par/t/README", "edited\n");
+    env.write("repo.par/t/untracked", "u\n");
+    env.write("repo/main-only", "m\n");
+    env.commit_all("repo", "main moves");
+    let stat = env.par(["diff", "t", "--stat"]).ok().stdout;
+    assert!(
+        stat.contains("README") && stat.contains("committed") && stat.contains("untracked"),
+        "{stat}"
+    );
+    assert!(!stat.contains("main-only"), "{stat}");
+    let full = env.par_in("repo.par/t", ["diff"]).ok().stdout;
+    assert!(full.contains("+edited") && full.contains("+u"), "{full}");
+    assert_eq!(
+        env.git_in("repo.par/t", ["status", "--porcelain"])
+            .ok()
+            .stdout,
+        " M README\n?? untracked\n"
+    );
+}
+
+#[test]
+fn list_colours_follow_color_ui_and_no_color() {
+    let env = TestEnv::new();
+    env.par(["start", "t"]).ok();
+    assert!(!env.par(["list"]).ok().stdout.contains('\x1b'));
+    let mut cmd = env.command(crate::env::BIN, &env.repo());
+    cmd.env_remove("NO_COLOR").args(["list"]);
+    let plain: crate::env::Run = cmd.output().expect("run").into();
+    assert!(!plain.stdout.contains('\x1b'), "auto colour on a pipe");
+    env.git_in("repo", ["config", "color.ui", "always"]).ok();
+    let mut cmd = env.command(crate::env::BIN, &env.repo());
+    cmd.env_remove("NO_COLOR").args(["list"]);
+    let coloured: crate::env::Run = cmd.output().expect("run").into();
+    assert!(
+        coloured.stdout.contains("\x1b[32m"),
+        "{:?}",
+        coloured.stdout
+    );
+    assert!(
+        !env.par(["list"]).ok().stdout.contains('\x1b'),
+        "NO_COLOR wins"
+    );
+}
