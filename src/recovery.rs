@@ -214,8 +214,12 @@ fn roll_back_start(repo: &Repo, ui: &mut Ui, entry: &Entry, op: &StartOp) -> Res
     let we_made_it = op.created_dirs.iter().any(|d| d == path);
     let wt = remove::registered(repo, path);
     if path.exists() && (wt.is_some() || we_made_it) {
-        // A worktree someone may have worked in since a crash keeps its work.
-        if entry.pid != std::process::id() && wt.is_some() && entry.phase != "checkout" {
+        // A worktree someone may have worked in since a crash keeps its work (one whose
+        // checkout never completed holds nothing but git's half-written files).
+        if entry.pid != std::process::id()
+            && wt.is_some()
+            && matches!(entry.phase.as_str(), "checked-out" | "carry")
+        {
             if let Some(saved) = save_new_work(repo, op, path)? {
                 done.push(format!(
                     "saved the changes in {} as {saved}",

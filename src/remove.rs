@@ -133,18 +133,30 @@ pub fn move_to_trash(repo: &Repo, path: &Path, to: &Path) -> Result<Option<PathB
 }
 
 /// Deletes git's administrative folder for a linked worktree (what `git worktree prune`
-/// does for one whose folder is gone).
+/// does for one whose folder is gone). It is first renamed out of `worktrees/`, so a git
+/// listing worktrees at that moment sees it whole or not at all.
 pub fn forget_worktree(repo: &Repo, wt: &Worktree) -> Result<()> {
     let admin = fsutil::resolve(&wt.git_dir);
-    if admin.starts_with(repo.common_dir.join("worktrees")) && admin.exists() {
-        fs::remove_dir_all(&admin).map_err(|e| {
-            Error::failed(format!(
-                "could not remove git's record {}: {e}",
-                admin.display()
-            ))
-        })?;
+    if !admin.starts_with(repo.common_dir.join("worktrees")) || !admin.exists() {
+        return Ok(());
     }
-    Ok(())
+    let name = admin
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let aside = repo
+        .par_dir()
+        .join("forgotten")
+        .join(format!("{name}.{}", std::process::id()));
+    let fail = |e: std::io::Error| {
+        Error::failed(format!(
+            "could not remove git's record {}: {e}",
+            admin.display()
+        ))
+    };
+    fs::create_dir_all(aside.parent().unwrap_or(&aside)).map_err(fail)?;
+    fs::rename(&admin, &aside).map_err(fail)?;
+    fs::remove_dir_all(&aside).map_err(fail)
 }
 
 /// Deletes `refs/heads/<branch>` if it still points at `tip`.

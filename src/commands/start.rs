@@ -111,49 +111,36 @@ pub fn start(repo: &Repo, ui: &mut Ui, req: &Request) -> Result<PathBuf> {
         std::thread::spawn(move || status::status(&source))
     });
     let created_dirs = missing_dirs(&path);
-    let mut journal = {
-        let _lock = RepoLock::acquire(&repo.par_dir(), ui, &format!("git par start {task}"))?;
-        refuse_if_taken(repo, task, &branch, &path)?;
-        let snapshot = carried
-            .as_ref()
-            .map(|(snap, _)| snap.commit(&source, "git-par: changes carried by start"))
-            .transpose()?;
-        let journal = Journal::begin(
-            &repo.par_dir(),
-            Op::Start {
-                task: task.into(),
-                branch: branch.clone(),
-                path: path.clone(),
-                base_commit: base.commit.to_string(),
-                created_dirs,
-                source: carried.as_ref().map(|_| source.clone()),
-                snapshot,
-            },
-        )?;
-        ensure_excluded(repo)?;
-        let commit = repo.git.find_commit(base.commit)?;
-        repo.git.branch(&branch, &commit, false).map_err(|e| {
-            Error::failed(format!(
-                "could not create branch '{branch}': {}",
-                e.message()
-            ))
-        })?;
-        task::save(
-            repo,
-            &TaskRecord {
-                task: task.into(),
-                branch: branch.clone(),
-                base: base.branch.clone(),
-                base_commit: base.commit.to_string(),
-                path: path.clone(),
-                created: journal::now(),
-            },
-        )?;
-        journal
+    let lock = RepoLock::acquire(&repo.par_dir(), ui, &format!("git par start {task}"))?;
+    refuse_if_taken(repo, task, &branch, &path)?;
+    let snapshot = carried
+        .as_ref()
+        .map(|(snap, _)| snap.commit(&source, "git-par: changes carried by start"))
+        .transpose()?;
+    let mut journal = Journal::begin(
+        &repo.par_dir(),
+        Op::Start {
+            task: task.into(),
+            branch: branch.clone(),
+            path: path.clone(),
+            base_commit: base.commit.to_string(),
+            created_dirs,
+            source: carried.as_ref().map(|_| source.clone()),
+            snapshot,
+        },
+    )?;
+    let record = TaskRecord {
+        task: task.into(),
+        branch: branch.clone(),
+        base: base.branch.clone(),
+        base_commit: base.commit.to_string(),
+        path: path.clone(),
+        created: journal::now(),
     };
-    cleanup::failpoint("start:branch");
-
-    let result = checkout_and_carry(repo, ui, &mut journal, &path, &branch, carried, changes);
+    let result = register(repo, &record, base.commit, lock).and_then(|()| {
+        cleanup::failpoint("start:branch");
+        checkout_and_carry(repo, ui, &mut journal, &path, carried, changes)
+    });
     match result {
         Ok(()) => journal.done()?,
         Err(err) => {
@@ -204,27 +191,13 @@ fn checkout_and_carry(
     ui: &mut Ui,
     journal: &mut Journal,
     path: &Path,
-    branch: &str,
     carried: Option<(Snapshot, Snapshot)>,
     changes: Option<StartChanges>,
 ) -> Result<()> {
     cleanup::check()?;
     journal.set_phase("checkout")?;
-    let path_arg = path.to_string_lossy().into_owned();
-    let mut add = vec!["worktree", "add"];
-    if !ui.stderr_is_terminal {
-        add.push("--quiet");
-    }
-    add.extend([path_arg.as_str(), branch]);
-    git(&repo.main_worktree, &add)
-        .show_stderr()
-        .run()
-        .map_err(|e| {
-            e.context(format!(
-                "could not create the worktree at {}",
-                path.display()
-            ))
-        })?;
+    checkout(ui, path)?;
+    journal.set_phase("checked-out")?;
     cleanup::failpoint("start:checkout");
     cleanup::check()?;
     let Some((original, moved)) = carried else {
@@ -255,6 +228,76 @@ fn checkout_and_carry(
         cleanup::failpoint("start:clean");
         original.clean_out(source)?;
     }
+    Ok(())
+}
+
+/// Under the repository lock: the branch, the task record, and the worktree registered with
+/// git but not yet checked out. git itself does not guard `git worktree add` against another
+/// one running at once (it reads the other's half-written entry and dies), so this part takes
+/// turns; the checkout, the long part, does not.
+fn register(repo: &Repo, record: &TaskRecord, base: git2::Oid, lock: RepoLock) -> Result<()> {
+    ensure_excluded(repo)?;
+    let commit = repo.git.find_commit(base)?;
+    repo.git
+        .branch(&record.branch, &commit, false)
+        .map_err(|e| {
+            Error::failed(format!(
+                "could not create branch '{}': {}",
+                record.branch,
+                e.message()
+            ))
+        })?;
+    task::save(repo, record)?;
+    let path = record.path.to_string_lossy();
+    git(
+        &repo.main_worktree,
+        [
+            "worktree",
+            "add",
+            "--no-checkout",
+            "--quiet",
+            &path,
+            &record.branch,
+        ],
+    )
+    .critical()
+    .run()
+    .map_err(|e| e.context(format!("could not create the worktree at {path}")))?;
+    drop(lock);
+    Ok(())
+}
+
+/// Fills the new worktree exactly as `git worktree add` does after registering it: `git reset
+/// --hard --no-recurse-submodules` (filters, LFS, eol rules, sparse checkout all apply), then
+/// the post-checkout hook with the arguments `git worktree add` gives it.
+fn checkout(ui: &Ui, path: &Path) -> Result<()> {
+    let what = || format!("could not check out the worktree at {}", path.display());
+    let mut reset = vec!["reset", "--hard", "--no-recurse-submodules"];
+    if !ui.stderr_is_terminal {
+        reset.push("--quiet");
+    }
+    git(path, &reset)
+        .show_stderr()
+        .run()
+        .map_err(|e| e.context(what()))?;
+    let head = git(path, ["rev-parse", "HEAD"]).run()?.stdout_str();
+    let null = "0".repeat(head.len());
+    git(
+        path,
+        [
+            "hook",
+            "run",
+            "--ignore-missing",
+            "post-checkout",
+            "--",
+            &null,
+            &head,
+            "1",
+        ],
+    )
+    .show_stderr()
+    .run()
+    .map_err(|e| e.context(what()))?;
     Ok(())
 }
 

@@ -460,3 +460,49 @@ fn list_colours_follow_color_ui_and_no_color() {
         "NO_COLOR wins"
     );
 }
+
+#[test]
+fn start_runs_the_post_checkout_hook_as_git_worktree_add_does() {
+    let env = TestEnv::new();
+    let log = env.root().join("hook.log");
+    env.write(
+        "repo/.git/hooks/post-checkout",
+        &format!(
+            "#!/bin/sh\necho \"$1 $2 $3 $(pwd)\" >> '{}'\n",
+            log.display()
+        ),
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let hook = env.repo().join(".git/hooks/post-checkout");
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    env.git_in("repo", ["worktree", "add", "-q", "-b", "plain", "../plain"])
+        .ok();
+    env.par(["start", "t"]).ok();
+    let lines: Vec<String> = std::fs::read_to_string(&log)
+        .expect("hook ran")
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let plain = lines[0].replace(&env.root().join("plain").display().to_string(), "WT");
+    let ours = lines[1].replace(&env.task_path("t").display().to_string(), "WT");
+    assert_eq!(ours, plain);
+}
+
+#[test]
+fn start_keeps_sparse_checkout_like_git_worktree_add() {
+    let env = TestEnv::new();
+    env.write("repo/keep/a", "a\n");
+    env.write("repo/skip/b", "b\n");
+    env.commit_all("repo", "two dirs");
+    env.git_in("repo", ["sparse-checkout", "set", "keep"]).ok();
+    env.par(["start", "t"]).ok();
+    assert!(env.task_path("t").join("keep/a").exists());
+    assert!(!env.task_path("t").join("skip/b").exists());
+    assert_eq!(
+        env.git_in("repo.par/t", ["status", "--porcelain"])
+            .ok()
+            .stdout,
+        ""
+    );
+}
