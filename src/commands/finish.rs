@@ -93,7 +93,7 @@ pub fn finish(repo: &Repo, ui: &mut Ui, req: &Request) -> Result<Outcome> {
         .hint("name an existing branch with --into"));
     }
     let strategy = req.strategy.unwrap_or(repo.config.finish_strategy);
-    let discard = settle_changes(repo, ui, &record, req)?;
+    let discard = settle_changes(ui, &record, req)?;
 
     let task_tip = repo.branch_tip(&record.branch).ok_or_else(|| {
         Error::failed(format!("task '{name}' has no branch '{}'", record.branch))
@@ -362,7 +362,7 @@ fn message_for(repo: &Repo, strategy: Strategy, sides: &Sides, given: Option<&st
 
 /// Deals with uncommitted changes in the task's worktree. Returns true when they are to be
 /// discarded (they are saved before removal).
-fn settle_changes(repo: &Repo, ui: &mut Ui, record: &TaskRecord, req: &Request) -> Result<bool> {
+fn settle_changes(ui: &mut Ui, record: &TaskRecord, req: &Request) -> Result<bool> {
     if !record.path.exists() {
         return Ok(false);
     }
@@ -430,7 +430,6 @@ fn settle_changes(repo: &Repo, ui: &mut Ui, record: &TaskRecord, req: &Request) 
             git(&record.path, ["commit", "-q", "-m", &message])
                 .run()
                 .map_err(|e| e.context(format!("could not commit the changes of task '{name}'")))?;
-            let _ = repo;
             ui.note(&format!("Committed the changes of task '{name}'."));
             Ok(false)
         }

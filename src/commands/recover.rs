@@ -181,7 +181,6 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
             "a git command may still be running; if none is, delete the file".into(),
         );
     }
-    let _ = ui;
     Ok(findings)
 }
 

@@ -84,7 +84,7 @@ pub fn start(repo: &Repo, ui: &mut Ui, req: &Request) -> Result<PathBuf> {
     refuse_if_taken(repo, task, &branch, &path)?;
 
     let source = repo.current_worktree.clone();
-    let changes = decide_changes(repo, ui, req.changes, &source)?;
+    let changes = decide_changes(ui, req.changes, &source)?;
     let carried = match changes {
         Some(StartChanges::Move | StartChanges::Copy) => {
             refuse_mid_operation(repo, &source)?;
@@ -339,7 +339,6 @@ fn refuse_mid_operation(repo: &Repo, source: &Path) -> Result<()> {
 /// Asks what to do with uncommitted changes here, only on a terminal and only when there are
 /// some. `None` means "not asked and not told".
 fn decide_changes(
-    repo: &Repo,
     ui: &mut Ui,
     given: Option<StartChanges>,
     source: &Path,
@@ -351,7 +350,6 @@ fn decide_changes(
     if status.is_clean() {
         return Ok(Some(StartChanges::Leave));
     }
-    let _ = repo;
     ui.note(&format!(
         "{} has uncommitted changes ({} staged, {} unstaged, {} untracked).",
         source.display(),
