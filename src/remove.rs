@@ -115,6 +115,18 @@ pub fn teardown(
     Ok(())
 }
 
+/// After a failed take-apart: a refusal before anything was removed ends the operation (its
+/// journal entry goes); a failure during removal leaves the entry for `git par recover`.
+pub fn settle_journal(journal: Journal, err: Error) -> Error {
+    if journal.entry.phase == "removing" {
+        return err.hint("run 'git par recover' to finish removing the task");
+    }
+    match journal.done() {
+        Ok(()) => err,
+        Err(e) => err.hint(format!("also: {}", e.message)),
+    }
+}
+
 /// Moves the worktree folder at `path` (if there is one) to `to` in the trash, after every
 /// safety check. One rename: afterwards nothing of it is at the task's path.
 pub fn move_to_trash(repo: &Repo, path: &Path, to: &Path) -> Result<Option<PathBuf>> {

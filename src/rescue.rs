@@ -59,6 +59,7 @@ pub fn save_task(
     if let Some(dir) = worktree.filter(|d| d.exists()) {
         let snapshot = crate::git::snapshot::capture(dir)?;
         if !snapshot.is_clean(dir)? {
+            refuse_nested_repositories(dir, &snapshot)?;
             let already = safe.iter().any(|s| {
                 let commit = s
                     .parse()
@@ -87,4 +88,40 @@ pub fn save_task(
     }
     keep.map(|commit| save(repo, task, &commit, why))
         .transpose()
+}
+
+/// A repository nested in the worktree (an agent's clone, say) goes into a snapshot only as a
+/// pointer to its HEAD: its own files and history would be lost with the worktree. So saving
+/// one is refused, naming it, before anything is deleted.
+fn refuse_nested_repositories(dir: &Path, snapshot: &crate::git::snapshot::Snapshot) -> Result<()> {
+    let out = git(
+        dir,
+        [
+            "diff-tree",
+            "-r",
+            "-z",
+            &snapshot.head,
+            &snapshot.worktree_tree,
+        ],
+    )
+    .run()?;
+    let raw = out.stdout;
+    let mut fields = raw.split(|b| *b == 0).filter(|f| !f.is_empty());
+    let mut nested = Vec::new();
+    while let (Some(meta), Some(path)) = (fields.next(), fields.next()) {
+        let meta = String::from_utf8_lossy(meta);
+        if meta.split(' ').nth(1) == Some("160000") {
+            nested.push(String::from_utf8_lossy(path).into_owned());
+        }
+    }
+    if nested.is_empty() {
+        return Ok(());
+    }
+    Err(crate::error::Error::failed(format!(
+        "{} holds git repositories that git par cannot save: {}",
+        dir.display(),
+        nested.join(", ")
+    ))
+    .hint("commit and push their work, or move them out of the worktree, then try again")
+    .hint("nothing was removed"))
 }

@@ -116,14 +116,23 @@ pub fn drop_task(
         tip.map(|t| t.to_string()).as_deref(),
         &Vec::from_iter(safe_in),
         "drop",
-    )?;
+    );
+    let saved = match saved {
+        Ok(saved) => saved,
+        Err(err) => {
+            journal.done()?;
+            return Err(err);
+        }
+    };
     journal.update(|op| {
         if let Op::Drop { rescue, .. } = op {
             rescue.clone_from(&saved);
         }
     })?;
     cleanup::failpoint("drop:saved");
-    remove::teardown(repo, ui, &mut journal, record, tip)?;
+    if let Err(err) = remove::teardown(repo, ui, &mut journal, record, tip) {
+        return Err(remove::settle_journal(journal, err));
+    }
     journal.done()?;
     ui.note(&format!("Dropped task '{name}'."));
     if let Some(saved) = &saved {

@@ -178,7 +178,10 @@ pub fn finish(repo: &Repo, ui: &mut Ui, req: &Request) -> Result<Outcome> {
             record.path.display()
         ));
     } else {
-        outcome.rescue = take_apart(repo, ui, &mut journal, &record, task_tip, discard)?;
+        match take_apart(repo, ui, &mut journal, &record, task_tip, discard) {
+            Ok(saved) => outcome.rescue = saved,
+            Err(err) => return Err(remove::settle_journal(journal, err)),
+        }
         journal.done()?;
         outcome.removed = true;
     }

@@ -50,7 +50,13 @@ pub fn run(args: SyncArgs, ui: &mut Ui) -> Result<u8> {
     cmd.push(&base);
     journal.set_phase(verb)?;
     cleanup::failpoint("sync:before");
-    let out = git(&record.path, &cmd).critical().output()?;
+    let out = match git(&record.path, &cmd).critical().output() {
+        Ok(out) => out,
+        Err(err) => {
+            journal.done()?;
+            return Err(err);
+        }
+    };
     if let Some(sig) = cleanup::pending() {
         if !out.success() || in_progress(&record.path) {
             let undone = recovery::roll_back(&repo, ui, &journal.entry)?;
