@@ -133,19 +133,16 @@ git par finish >/dev/null 2>&1; echo "finish: $PWD"
 "#;
 
 #[test]
-#[ignore = "needs finish and drop from the lead; un-ignore when they land"]
 fn bash_finish_and_drop_leave_the_shell_in_the_main_worktree() {
     finish_and_drop("bash", &POSIX_FINISH.replace("SHELL", "bash"));
 }
 
 #[test]
-#[ignore = "needs finish and drop from the lead; un-ignore when they land"]
 fn zsh_finish_and_drop_leave_the_shell_in_the_main_worktree() {
     finish_and_drop("zsh", &POSIX_FINISH.replace("SHELL", "zsh"));
 }
 
 #[test]
-#[ignore = "needs finish and drop from the lead; un-ignore when they land"]
 fn fish_finish_and_drop_leave_the_shell_in_the_main_worktree() {
     let script = r#"git par shell-init fish | source
 git par start t3 >/dev/null; echo "in t3: $PWD"
