@@ -162,12 +162,14 @@ pub struct DiffArgs {
 /// Print a task's worktree path (without a task: the main worktree's).
 #[derive(Debug, Args)]
 pub struct PathArgs {
+    /// The task (default: the main worktree).
     pub task: Option<String>,
 }
 
 /// List saved work under refs/par/rescued/, and how to restore each.
 #[derive(Debug, Args)]
 pub struct RescuedArgs {
+    /// A JSON array instead of text.
     #[arg(long)]
     pub json: bool,
 }
@@ -178,6 +180,7 @@ pub struct RecoverArgs {
     /// Say what would be done, change nothing.
     #[arg(short = 'n', long)]
     pub dry_run: bool,
+    /// A JSON report instead of text.
     #[arg(long)]
     pub json: bool,
 }
@@ -211,6 +214,7 @@ pub struct RunArgs {
 /// Go to a task's worktree (without a task: the main worktree), with `git par shell-init`.
 #[derive(Debug, Args)]
 pub struct CdArgs {
+    /// The task to go to (default: the main worktree).
     pub task: Option<String>,
 }
 
@@ -224,6 +228,7 @@ pub enum Shell {
 /// Print shell code that lets `start`, `finish`, `drop` and `cd` change your directory.
 #[derive(Debug, Args)]
 pub struct ShellInitArgs {
+    /// The shell to print code for.
     #[arg(value_enum)]
     pub shell: Shell,
 }

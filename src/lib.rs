@@ -4,6 +4,7 @@
 pub mod cleanup;
 pub mod cli;
 pub mod commands;
+pub mod completion;
 pub mod config;
 pub mod delete;
 pub mod error;
@@ -11,6 +12,7 @@ pub mod fsutil;
 pub mod git;
 pub mod journal;
 pub mod lock;
+pub mod manpage;
 pub mod merge;
 pub mod recovery;
 pub mod remove;
@@ -37,6 +39,10 @@ pub fn run(cli: Cli, ui: &mut Ui) -> Result<u8> {
         Command::Recover(args) => commands::recover::run(args, ui),
         Command::Rescued(args) => commands::rescued::run(args, ui),
         Command::Diff(args) => commands::diff::run(args, ui),
+        Command::Cd(args) => commands::cd::run(args, ui),
+        Command::ShellInit(args) => commands::shell_init::run(args, ui),
+        Command::Generate(args) => commands::generate::run(args, ui),
+        Command::CompleteTasks => commands::complete::run(ui),
         other => Err(Error::failed(format!("{other:?} is not built yet"))),
     }
 }

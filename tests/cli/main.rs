@@ -7,5 +7,7 @@ mod env;
 mod finish;
 mod interrupt;
 mod lifecycle;
+mod native;
 mod prompts;
 mod recover;
+mod shells;

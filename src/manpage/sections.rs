@@ -1,0 +1,183 @@
+//! The hand-written parts of the man page, in one place: settings, environment, files, output
+//! formats, exit statuses and examples. Plain text; the renderer does the roff escaping.
+
+use clap_mangen::roff::{bold, roman, Roff};
+
+use crate::config::{DEFAULT_BRANCH_PREFIX, DEFAULT_WORKTREE_DIR};
+
+pub struct Section {
+    pub title: String,
+    pub blocks: Vec<Block>,
+}
+
+pub enum Block {
+    /// A paragraph.
+    P(String),
+    /// A term in bold and what it means.
+    Item(String, String),
+    /// Lines shown as they are, indented: commands, output.
+    Example(Vec<String>),
+}
+
+impl Block {
+    pub fn render(&self, roff: &mut Roff) {
+        match self {
+            Block::P(text) => {
+                roff.control("PP", []);
+                roff.text([roman(text.as_str())]);
+            }
+            Block::Item(term, text) => {
+                roff.control("TP", []);
+                roff.text([bold(term.as_str())]);
+                roff.text([roman(text.as_str())]);
+            }
+            Block::Example(lines) => {
+                roff.control("PP", []);
+                roff.control("RS", ["4"]);
+                roff.control("nf", []);
+                for line in lines {
+                    roff.text([roman(line.as_str())]);
+                }
+                roff.control("fi", []);
+                roff.control("RE", []);
+            }
+        }
+    }
+}
+
+fn p(text: &str) -> Block {
+    Block::P(text.to_string())
+}
+
+fn item(term: &str, text: &str) -> Block {
+    Block::Item(term.to_string(), text.to_string())
+}
+
+fn example(lines: &[&str]) -> Block {
+    Block::Example(lines.iter().map(|l| l.to_string()).collect())
+}
+
+fn section(title: &str, blocks: Vec<Block>) -> Section {
+    Section {
+        title: title.to_string(),
+        blocks,
+    }
+}
+
+/// Added to DESCRIPTION, after the text from the clap definitions.
+pub fn description() -> Vec<Block> {
+    vec![
+        p("A task is a name, a branch (par/<task> by default) and a worktree for it (../<repo>.par/<task> by default). start creates both, from the branch checked out where it runs; finish merges the branch back into the branch it came from and removes both; drop throws a task away after saving its work under refs/par/rescued/. Every command that changes something keeps a journal first, so that an interrupted command can be finished or rolled back by git par recover."),
+        p("git par --help and git help par show this page; git par <command> -h shows a short help for one command."),
+    ]
+}
+
+/// The sections after COMMANDS, in order.
+pub fn all() -> Vec<Section> {
+    vec![
+        section("CONFIGURATION", configuration()),
+        section("SHELL INTEGRATION", shell_integration()),
+        section("OUTPUT FORMATS", output_formats()),
+        section("ENVIRONMENT", environment()),
+        section("FILES", files()),
+        section("EXIT STATUS", exit_status()),
+        section("EXAMPLES", examples()),
+        section("SEE ALSO", vec![p("git(1), git-worktree(1), git-branch(1), git-merge(1), git-rebase(1), git-config(1)")]),
+    ]
+}
+
+fn configuration() -> Vec<Block> {
+    vec![
+        p("Settings are read with git config, so every scope works (system, global, repository, worktree, and git -c key=value)."),
+        item("par.branchPrefix", &format!("Prefix of task branches: the branch of task <task> is <prefix><task>. Default: {DEFAULT_BRANCH_PREFIX}")),
+        item("par.worktreeDir", &format!("Folder that holds the task worktrees, absolute or relative to the top of the main worktree; {{repo}} expands to the main worktree's folder name. A folder inside the repository is added to .git/info/exclude. Default: {DEFAULT_WORKTREE_DIR}")),
+        item("par.minFreeSpace", "Free disk space that must remain after a new worktree is checked out; start refuses when the worktree would leave less. A number in git's integer syntax, with an optional k, m or g suffix. Default: 100m"),
+        item("par.finishStrategy", "How finish merges when --strategy is not given: merge, squash or rebase. Default: merge"),
+        item("par.maxWorkers", "How many tasks run runs a command in at once when --jobs is not given. Default: 3"),
+        item("par.killTimeout", "Seconds run waits after passing an interrupt on to its commands before killing them. Default: 10"),
+        item("color.ui", "As for git: always, never or auto (colour on a terminal). NO_COLOR turns colour off."),
+    ]
+}
+
+fn shell_integration() -> Vec<Block> {
+    vec![
+        p("A program cannot change the directory of the shell that started it. Add one of these lines to the shell's startup file to let git par do so:"),
+        example(&[
+            "eval \"$(git par shell-init bash)\"     # ~/.bashrc",
+            "eval \"$(git par shell-init zsh)\"      # ~/.zshrc",
+            "git par shell-init fish | source      # ~/.config/fish/config.fish",
+        ]),
+        p("The line defines shell functions named git and git-par. Plain git commands go straight to git. For git par commands the function names a temporary file in GIT_PAR_CD_FILE, and afterwards changes to the directory the command wrote there, if any, then removes the file and returns the command's exit status."),
+        p("With it, git par start leaves the shell in the new worktree (unless --no-cd is given); git par finish and git par drop, run from inside the task's worktree, leave it in the worktree of the branch merged into, or in the main worktree; git par cd goes to a task's worktree, or without a task to the main worktree. Without it, git par cd prints the line to add and the path."),
+    ]
+}
+
+fn output_formats() -> Vec<Block> {
+    vec![
+        p("git par list --json prints a JSON array with one object per task. Its keys are stable:"),
+        item("task", "The task's name."),
+        item("branch", "Its branch."),
+        item("base", "The branch it was started from, or null."),
+        item("path", "Its worktree."),
+        item("ahead, behind", "Commits on the branch and not on the base, and the other way round; null when either is missing."),
+        item("staged, unstaged, untracked", "Numbers of changed paths in the worktree."),
+        item("last_commit", "Time of the branch's last commit, ISO 8601 in UTC (2026-01-31T12:00:00Z), or null."),
+        item("flags", "A list of strings, each naming something odd: no-record (a branch without git par's record), missing (the worktree folder is gone), locked (the worktree is locked), other-branch (the worktree has another branch checked out), unregistered (a folder git does not know as a worktree), no-worktree, no-branch, status-failed (git status failed in the worktree)."),
+        p("git par list --porcelain prints one line per task with these fields separated by tabs: task, branch, base, ahead, behind, staged, unstaged, untracked, last_commit, path, flags (joined with commas). A field with no value is -."),
+    ]
+}
+
+fn environment() -> Vec<Block> {
+    vec![
+        item("GIT_PAR_TASK, GIT_PAR_BRANCH, GIT_PAR_BASE, GIT_PAR_WORKTREE, GIT_PAR_MAIN_WORKTREE", "Set for each command that git par run starts: the task's name, its branch, its base, its worktree, and the main worktree."),
+        item("GIT_PAR_CD_FILE", "Set by the shell integration: the file where start, finish, drop and cd write the directory the shell should change to."),
+        item("NO_COLOR", "When set and not empty, no colour is used."),
+        item("GIT_DIR, GIT_WORK_TREE and git's other variables", "Respected as git respects them."),
+    ]
+}
+
+fn files() -> Vec<Block> {
+    vec![
+        item("../<repo>.par/<task>", "A task's worktree (see par.worktreeDir)."),
+        item("<git-common-dir>/par/tasks/", "One JSON record per task: its branch, its base and where its worktree is."),
+        item("<git-common-dir>/par/journal/", "The journal of operations in progress, read by git par recover."),
+        item("<git-common-dir>/par/lock", "The repository lock that keeps two git par commands from changing things at once."),
+        item("<git-common-dir>/par/logs/", "Output of the commands started by git par run."),
+        item("refs/par/rescued/<task>/<date>", "Work saved before it was thrown away (by drop, finish --changes discard, or a rollback); git par rescued lists it and says how to restore it."),
+        p("<git-common-dir> is the git directory shared by all worktrees: git rev-parse --git-common-dir prints it."),
+    ]
+}
+
+fn exit_status() -> Vec<Block> {
+    vec![
+        item("0", "Done."),
+        item("1", "Refused or failed; nothing was left half made."),
+        item("2", "Bad usage or bad input, such as an unknown option or an invalid task name."),
+        item("130, 143, 129", "Interrupted by SIGINT, SIGTERM or SIGHUP, after rolling back what was in progress."),
+        p("git par run exits with the exit status of its command (the first one that failed, when it ran in several tasks)."),
+    ]
+}
+
+fn examples() -> Vec<Block> {
+    vec![
+        p("Start a task, work in it, and merge it back:"),
+        example(&[
+            "$ git par start fix-login",
+            "$ cd \"$(git par path fix-login)\"",
+            "$ git commit -am 'Fix the login form'",
+            "$ git par finish fix-login",
+        ]),
+        p("Three tasks from one base, with an agent working in each, and what became of them:"),
+        example(&[
+            "$ git par run --start --base main t1 t2 t3 -- my-agent --task {task}",
+            "$ git par list",
+        ]),
+        p("Squash a task into another branch than the one it came from, then list what was saved:"),
+        example(&[
+            "$ git par finish fix-login --into release --strategy squash",
+            "$ git par rescued",
+        ]),
+        p("Tasks as data, for scripts:"),
+        example(&["$ git par list --json", "$ git par list --porcelain | cut -f1,4"]),
+    ]
+}
