@@ -105,23 +105,20 @@ pub fn finish(repo: &Repo, ui: &mut Ui, req: &Request) -> Result<Outcome> {
     cleanup::check()?;
 
     let lock = RepoLock::acquire(&repo.par_dir(), ui, &format!("git par finish {name}"))?;
-    let target_tip = repo
-        .branch_tip(&target)
-        .ok_or_else(|| Error::failed(format!("branch '{target}' is gone")))?;
-    let sides = Sides {
-        target: &target,
-        target_tip,
-        branch: &record.branch,
-        task: &name,
+    let Planned {
+        sides,
+        message,
+        plan,
+        target_worktree,
+    } = work_out(
+        repo,
+        &record,
+        &target,
         task_tip,
-    };
-    let message = message_for(repo, strategy, &sides, req.message.as_deref());
-    let plan = merge::plan(repo, strategy, &sides, &message)?;
-    let target_worktree = repo
-        .worktrees()
-        .into_iter()
-        .find(|w| w.branch() == Some(target.as_str()))
-        .map(|w| w.path);
+        strategy,
+        req.message.as_deref(),
+    )?;
+    let target_tip = sides.target_tip;
     let mut journal = Journal::begin(
         &repo.par_dir(),
         Op::Finish {
@@ -353,6 +350,47 @@ fn merge_in_worktree(dir: &std::path::Path, args: &[&str], sides: &Sides) -> Res
     ))
 }
 
+/// The merge worked out, and where it would happen.
+struct Planned<'a> {
+    sides: Sides<'a>,
+    message: String,
+    plan: Plan,
+    target_worktree: Option<PathBuf>,
+}
+
+fn work_out<'a>(
+    repo: &Repo,
+    record: &'a TaskRecord,
+    target: &'a str,
+    task_tip: Oid,
+    strategy: Strategy,
+    message: Option<&str>,
+) -> Result<Planned<'a>> {
+    let target_tip = repo
+        .branch_tip(target)
+        .ok_or_else(|| Error::failed(format!("branch '{target}' is gone")))?;
+    let sides = Sides {
+        target,
+        target_tip,
+        branch: &record.branch,
+        task: &record.task,
+        task_tip,
+    };
+    let message = message_for(repo, strategy, &sides, message);
+    let plan = merge::plan(repo, strategy, &sides, &message)?;
+    let target_worktree = repo
+        .worktrees()
+        .into_iter()
+        .find(|w| w.branch() == Some(target))
+        .map(|w| w.path);
+    Ok(Planned {
+        sides,
+        message,
+        plan,
+        target_worktree,
+    })
+}
+
 fn message_for(repo: &Repo, strategy: Strategy, sides: &Sides, given: Option<&str>) -> String {
     if let Some(message) = given {
         return message.to_string();
@@ -448,23 +486,18 @@ fn dry_run(
     strategy: Strategy,
     req: &Request,
 ) -> Result<Outcome> {
-    let target_tip = repo
-        .branch_tip(target)
-        .ok_or_else(|| Error::failed(format!("branch '{target}' is gone")))?;
-    let sides = Sides {
+    let Planned {
+        plan,
+        target_worktree,
+        ..
+    } = work_out(
+        repo,
+        record,
         target,
-        target_tip,
-        branch: &record.branch,
-        task: &record.task,
         task_tip,
-    };
-    let message = message_for(repo, strategy, &sides, req.message.as_deref());
-    let plan = merge::plan(repo, strategy, &sides, &message)?;
-    let target_worktree = repo
-        .worktrees()
-        .into_iter()
-        .find(|w| w.branch() == Some(target))
-        .map(|w| w.path);
+        strategy,
+        req.message.as_deref(),
+    )?;
     ui.note(&format!(
         "Would merge '{}' into '{target}' ({}).",
         record.branch,
