@@ -139,7 +139,7 @@ pub fn start(repo: &Repo, ui: &mut Ui, req: &Request) -> Result<PathBuf> {
     };
     let result = register(repo, &record, base.commit, lock).and_then(|()| {
         cleanup::failpoint("start:branch");
-        checkout_and_carry(repo, ui, &mut journal, &path, carried, changes)
+        checkout_and_carry(repo, ui, &mut journal, &path, base.commit, carried, changes)
     });
     match result {
         Ok(()) => journal.done()?,
@@ -191,12 +191,13 @@ fn checkout_and_carry(
     ui: &mut Ui,
     journal: &mut Journal,
     path: &Path,
+    base: git2::Oid,
     carried: Option<(Snapshot, Snapshot)>,
     changes: Option<StartChanges>,
 ) -> Result<()> {
     cleanup::check()?;
     journal.set_phase("checkout")?;
-    checkout(ui, path)?;
+    checkout(ui, path, base)?;
     journal.set_phase("checked-out")?;
     cleanup::failpoint("start:checkout");
     cleanup::check()?;
@@ -270,7 +271,7 @@ fn register(repo: &Repo, record: &TaskRecord, base: git2::Oid, lock: RepoLock) -
 /// Fills the new worktree exactly as `git worktree add` does after registering it: `git reset
 /// --hard --no-recurse-submodules` (filters, LFS, eol rules, sparse checkout all apply), then
 /// the post-checkout hook with the arguments `git worktree add` gives it.
-fn checkout(ui: &Ui, path: &Path) -> Result<()> {
+fn checkout(ui: &Ui, path: &Path, head: git2::Oid) -> Result<()> {
     let what = || format!("could not check out the worktree at {}", path.display());
     let mut reset = vec!["reset", "--hard", "--no-recurse-submodules"];
     if !ui.stderr_is_terminal {
@@ -280,7 +281,7 @@ fn checkout(ui: &Ui, path: &Path) -> Result<()> {
         .show_stderr()
         .run()
         .map_err(|e| e.context(what()))?;
-    let head = git(path, ["rev-parse", "HEAD"]).run()?.stdout_str();
+    let head = head.to_string();
     let null = "0".repeat(head.len());
     git(
         path,
