@@ -78,6 +78,38 @@ pub fn clear() {
     PRESSES.store(0, Ordering::SeqCst);
 }
 
+/// Waits until no echo of the last signal can still arrive (see [`DEBOUNCE`]), then forgets
+/// it: for clean-up that must run git after an interrupt it has already acted on. A signal
+/// that arrives after this is a new press.
+pub fn settle() {
+    let since = now_ms().saturating_sub(LAST_AT_MS.load(Ordering::SeqCst));
+    let debounce = DEBOUNCE.as_millis() as u64;
+    if pending().is_some() && since < debounce {
+        std::thread::sleep(Duration::from_millis(debounce - since));
+    }
+    clear();
+}
+
+/// Has the process that `cmd` starts killed when git-par dies, even by SIGKILL, so no
+/// command outlives the run that started it. The kernel sends the signal when the *thread*
+/// that forked dies: spawn from the main thread.
+pub fn die_with_parent(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    let parent = nix::unistd::getpid();
+    // SAFETY: between fork and exec the hook only makes two system calls (prctl, getppid),
+    // both async-signal-safe, and allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
+            // git-par may have died before the prctl took effect.
+            if nix::unistd::getppid() != parent {
+                return Err(std::io::Error::from(nix::errno::Errno::ESRCH));
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Dies by `sig` with its default action, so the parent sees "killed by signal", as fd does.
 pub fn reraise(sig: Signal) -> ! {
     let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());

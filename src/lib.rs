@@ -17,6 +17,7 @@ pub mod merge;
 pub mod recovery;
 pub mod remove;
 pub mod rescue;
+pub mod run;
 pub mod shell;
 pub mod space;
 pub mod task;
@@ -43,6 +44,7 @@ pub fn run(cli: Cli, ui: &mut Ui) -> Result<u8> {
         Command::ShellInit(args) => commands::shell_init::run(args, ui),
         Command::Generate(args) => commands::generate::run(args, ui),
         Command::CompleteTasks => commands::complete::run(ui),
+        Command::Run(args) => commands::run::run(args, ui),
         other => Err(Error::failed(format!("{other:?} is not built yet"))),
     }
 }

@@ -10,6 +10,7 @@ pub mod list;
 pub mod path;
 pub mod recover;
 pub mod rescued;
+pub mod run;
 pub mod shell_init;
 pub mod start;
 pub mod sync;

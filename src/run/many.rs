@@ -1,0 +1,456 @@
+//! Many tasks: at most `jobs` commands at once, each in a process group of its own with its
+//! output in a log file, tasks created (`--start`) just before their turn and finished
+//! (`--finish`) one at a time as soon as their command succeeds.
+//!
+//! Commands are spawned from the main thread (so they die with it, see
+//! [`cleanup::die_with_parent`]); one small thread per running command reaps it and shows
+//! its last line of output, while the main thread creates, finishes and handles signals.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use git2::Oid;
+use indicatif::ProgressBar;
+use nix::sys::signal::Signal;
+
+use super::child::{self, Exit};
+use super::holdings::{self, Holdings};
+use super::view::{self, Mark, View};
+use super::{Outcome, Report, Settings};
+use crate::error::{Error, Kind, Result};
+use crate::git::Repo;
+use crate::journal::{Journal, Op};
+use crate::task::{self, TaskRecord};
+use crate::ui::Ui;
+use crate::{cleanup, fsutil};
+
+/// A running command, shared with the thread that reaps it. The flag is set under the lock
+/// when the process is reaped, so that its group is never signalled after its id is free.
+struct Proc {
+    pid: u32,
+    reaped: Mutex<bool>,
+}
+
+impl Proc {
+    fn signal_group(&self, sig: Signal) {
+        if let Ok(reaped) = self.reaped.lock() {
+            if !*reaped {
+                child::signal_group(self.pid, sig);
+            }
+        }
+    }
+}
+
+struct Slot {
+    name: String,
+    record: Option<TaskRecord>,
+    created: bool,
+    /// Branch tip when the command started.
+    before: Option<Oid>,
+    started: Option<Instant>,
+    proc: Option<Arc<Proc>>,
+    held: Option<Holdings>,
+    report: Report,
+}
+
+/// A command ended: which task, how, and when.
+type Done = (usize, Exit, Instant);
+
+struct Run<'a> {
+    repo: &'a Repo,
+    settings: &'a Settings,
+    slots: Vec<Slot>,
+    view: View,
+    done_tx: Sender<Done>,
+    done_rx: Receiver<Done>,
+    active: usize,
+    /// Set when a task could not be created for want of disk space: no more are.
+    out_of_space: bool,
+}
+
+pub fn run(repo: &Repo, ui: &mut Ui, settings: &Settings, tasks: &[String]) -> Result<u8> {
+    let mut slots = Vec::new();
+    for name in tasks {
+        let record = task::load(repo, name);
+        if record.is_none() && !settings.start {
+            return Err(
+                Error::failed(format!("no task named '{name}'")).hint(format!(
+                    "create it with 'git par start {name}', or pass --start"
+                )),
+            );
+        }
+        slots.push(Slot {
+            name: name.clone(),
+            record,
+            created: false,
+            before: None,
+            started: None,
+            proc: None,
+            held: None,
+            report: Report::new(name),
+        });
+    }
+    let journal = Journal::begin(
+        &repo.par_dir(),
+        Op::Run {
+            tasks: tasks.to_vec(),
+            pid: std::process::id(),
+        },
+    )?;
+    let (done_tx, done_rx) = mpsc::channel();
+    let mut run = Run {
+        repo,
+        settings,
+        slots,
+        view: View::new(ui, tasks),
+        done_tx,
+        done_rx,
+        active: 0,
+        out_of_space: false,
+    };
+    let result = run.drive(ui);
+    journal.done()?;
+    result
+}
+
+impl Run<'_> {
+    fn drive(&mut self, ui: &mut Ui) -> Result<u8> {
+        let mut next = 0;
+        while cleanup::pending().is_none() {
+            while self.active < self.settings.jobs && next < self.slots.len() {
+                self.launch(ui, next);
+                next += 1;
+                if cleanup::pending().is_some() {
+                    break;
+                }
+            }
+            if self.active == 0 && next >= self.slots.len() {
+                break;
+            }
+            match self.done_rx.recv_timeout(child::POLL * 5) {
+                Ok(done) => self.ended(ui, done),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        if let Some(sig) = cleanup::pending() {
+            return self.stop(ui, sig);
+        }
+        self.view.close();
+        self.list_kept(ui);
+        let reports: Vec<Report> = self.slots.iter().map(|s| s.report.clone()).collect();
+        if self.settings.json {
+            super::print_json(ui, &reports, None)?;
+        }
+        let all_good = reports.iter().all(|r| {
+            r.exit == Some(0) && (!self.settings.finish || r.outcome == Outcome::Finished)
+        });
+        Ok(if all_good { 0 } else { 1 })
+    }
+
+    fn log_path(&self, name: &str) -> PathBuf {
+        let file = name.replace('%', "%25").replace('/', "%2F");
+        self.repo.par_dir().join("logs").join(format!("{file}.log"))
+    }
+
+    /// Creates task `i` if needed, then starts its command.
+    fn launch(&mut self, ui: &mut Ui, i: usize) {
+        if self.slots[i].record.is_none() {
+            if self.out_of_space {
+                self.not_run(ui, i, "not created: out of disk space".into());
+                return;
+            }
+            self.view.show(ui, i, Mark::Waiting, "creating the task");
+            let (repo, settings, name) = (self.repo, self.settings, self.slots[i].name.clone());
+            let prepared = self.view.with_ui(ui, |ui| {
+                super::check_space(repo, settings, &name).map_err(|e| (e, true))?;
+                super::prepare(repo, ui, settings, &name).map_err(|e| (e, false))
+            });
+            match prepared {
+                Ok((record, created)) => {
+                    self.slots[i].record = Some(record);
+                    self.slots[i].created = created;
+                }
+                Err((err, space)) => {
+                    if space {
+                        self.out_of_space = true;
+                        self.view.with_ui(ui, |ui| {
+                            ui.error(&err);
+                            ui.note("stopped creating tasks: there is not enough disk space");
+                        });
+                    } else if !matches!(err.kind, Kind::Interrupted(_)) {
+                        self.view.with_ui(ui, |ui| ui.error(&err));
+                    }
+                    let why = if space {
+                        "not created: out of disk space".into()
+                    } else {
+                        format!("not created: {}", err.message)
+                    };
+                    self.not_run(ui, i, why);
+                    return;
+                }
+            }
+        }
+        let Some(record) = self.slots[i].record.clone() else {
+            return;
+        };
+        let log = self.log_path(&record.task);
+        let cmd = super::command_for(self.repo, &record, &self.settings.command);
+        self.slots[i].before = holdings::tip(self.repo, &record);
+        let child = match child::spawn_in_group(cmd, &record.task, &log) {
+            Ok(child) => child,
+            Err(err) => {
+                self.slots[i].report.log = Some(log);
+                self.view.with_ui(ui, |ui| ui.error(&err));
+                self.slots[i].report.outcome = Outcome::Kept;
+                self.slots[i].report.error = Some(err.message.clone());
+                self.view.show(
+                    ui,
+                    i,
+                    Mark::Bad,
+                    &format!("could not start: {}", err.message),
+                );
+                return;
+            }
+        };
+        let started = Instant::now();
+        let proc = Arc::new(Proc {
+            pid: child.id(),
+            reaped: Mutex::new(false),
+        });
+        let bar = self.view.running(ui, i, &log);
+        let slot = &mut self.slots[i];
+        slot.started = Some(started);
+        slot.proc = Some(proc.clone());
+        slot.report.log = Some(log.clone());
+        slot.report.outcome = Outcome::Kept;
+        self.active += 1;
+        let tx = self.done_tx.clone();
+        thread::spawn(move || watch(i, &proc, bar, &log, &tx));
+    }
+
+    fn not_run(&mut self, ui: &mut Ui, i: usize, why: String) {
+        self.view.show(ui, i, Mark::Bad, &why);
+        let report = &mut self.slots[i].report;
+        report.outcome = Outcome::NotRun;
+        report.error = Some(why);
+    }
+
+    /// Records how a command ended, then finishes its task when that was asked for.
+    fn ended(&mut self, ui: &mut Ui, (i, exit, at): Done) {
+        self.active -= 1;
+        let elapsed = self.slots[i].started.map_or(Duration::ZERO, |s| at - s);
+        let slot = &mut self.slots[i];
+        slot.proc = None;
+        slot.report.exit = Some(exit.status());
+        slot.report.signal = exit.signal().map(|s| s.as_str().to_string());
+        slot.report.duration_ms = Some(elapsed.as_millis() as u64);
+        let ran = format!("{} after {}", exit.describe(), super::duration(elapsed));
+        if cleanup::pending().is_some() {
+            // Interrupted: the task is looked at once every command has stopped.
+            self.view.show(ui, i, Mark::Bad, &ran);
+            return;
+        }
+        self.inspect(i);
+        let finish = self.settings.finish && exit.success();
+        if !finish {
+            let mark = if exit.success() {
+                Mark::Good
+            } else {
+                Mark::Bad
+            };
+            let text = format!("{ran}, {}", self.kept_words(i));
+            self.view.show(ui, i, mark, &text);
+            return;
+        }
+        self.view
+            .show(ui, i, Mark::Waiting, &format!("{ran}, finishing"));
+        let (repo, name) = (self.repo, self.slots[i].name.clone());
+        match self
+            .view
+            .with_ui(ui, |ui| super::finish_task(repo, ui, &name))
+        {
+            Ok(outcome) => {
+                self.slots[i].report.outcome = Outcome::Finished;
+                let text = format!("{ran}, merged into {}", outcome.target);
+                self.view.show(ui, i, Mark::Good, &text);
+            }
+            Err(err) => {
+                if !matches!(err.kind, Kind::Interrupted(_)) {
+                    self.view.with_ui(ui, |ui| ui.error(&err));
+                }
+                self.slots[i].report.error = Some(err.message.clone());
+                let text = format!("{ran}, not finished, {}", self.kept_words(i));
+                self.view.show(ui, i, Mark::Bad, &text);
+            }
+        }
+    }
+
+    /// Looks at what task `i` holds now (before a finish can take it apart).
+    fn inspect(&mut self, i: usize) {
+        let slot = &mut self.slots[i];
+        let Some(record) = &slot.record else {
+            return;
+        };
+        if let Ok(held) = holdings::inspect(self.repo, record, slot.before) {
+            slot.report.commits = held.new_commits;
+            slot.report.changed_files = held.changed_files;
+            slot.held = Some(held);
+        }
+    }
+
+    fn kept_words(&self, i: usize) -> String {
+        match &self.slots[i].held {
+            Some(held) => format!("kept ({})", held.describe()),
+            None => "kept".into(),
+        }
+    }
+
+    /// First signal: pass it to every command's group and wait for them, up to the kill
+    /// timeout; a second press, or the timeout, kills them. Then the tasks this run created
+    /// that hold no work are removed and the rest are listed.
+    fn stop(&mut self, ui: &mut Ui, sig: Signal) -> Result<u8> {
+        let running: Vec<Arc<Proc>> = self.slots.iter().filter_map(|s| s.proc.clone()).collect();
+        if !running.is_empty() {
+            self.view.with_ui(ui, |ui| {
+                ui.note(&format!(
+                    "stopping {} running command(s); press Ctrl-C again to kill them at once",
+                    running.len()
+                ))
+            });
+        }
+        for proc in &running {
+            proc.signal_group(sig);
+        }
+        let deadline = Instant::now() + self.repo.config.kill_timeout;
+        let mut killed = false;
+        while self.active > 0 {
+            if !killed && (cleanup::presses() >= 2 || Instant::now() >= deadline) {
+                for proc in &running {
+                    proc.signal_group(Signal::SIGKILL);
+                }
+                killed = true;
+            }
+            if let Ok(done) = self.done_rx.recv_timeout(child::POLL) {
+                self.ended(ui, done);
+            }
+        }
+        cleanup::settle();
+        for i in 0..self.slots.len() {
+            self.tidy(ui, i);
+        }
+        self.view.close();
+        self.list_kept(ui);
+        if self.settings.json {
+            let reports: Vec<Report> = self.slots.iter().map(|s| s.report.clone()).collect();
+            super::print_json(ui, &reports, Some(sig))?;
+        }
+        Err(Error::interrupted(sig))
+    }
+
+    /// After an interrupt: removes task `i` if this run created it and it holds no work.
+    fn tidy(&mut self, ui: &mut Ui, i: usize) {
+        let slot = &self.slots[i];
+        if slot.report.outcome != Outcome::Kept || slot.record.is_none() {
+            return;
+        }
+        self.inspect(i);
+        let slot = &self.slots[i];
+        let empty = slot.held.as_ref().is_some_and(Holdings::is_empty);
+        if !(slot.created && empty) {
+            let ran = slot.report.exit.is_some();
+            let text = if ran {
+                self.kept_words(i)
+            } else {
+                format!("not run, {}", self.kept_words(i))
+            };
+            self.view.show(ui, i, Mark::Bad, &text);
+            return;
+        }
+        let (repo, record) = (self.repo, slot.record.clone());
+        let Some(record) = record else { return };
+        match self
+            .view
+            .with_ui(ui, |ui| super::remove_empty(repo, ui, &record))
+        {
+            Ok(()) => {
+                self.slots[i].report.outcome = Outcome::Removed;
+                self.view
+                    .show(ui, i, Mark::Bad, "stopped; removed (it held no work)");
+            }
+            Err(err) => {
+                self.slots[i].report.error = Some(err.message.clone());
+                self.view
+                    .show(ui, i, Mark::Bad, &format!("kept: {}", err.message));
+            }
+        }
+    }
+
+    /// The tasks left in place, with what they hold and where.
+    fn list_kept(&self, ui: &mut Ui) {
+        let kept: Vec<&Slot> = self
+            .slots
+            .iter()
+            .filter(|s| s.report.outcome == Outcome::Kept)
+            .collect();
+        if kept.is_empty() {
+            return;
+        }
+        ui.note("Kept tasks:");
+        for slot in kept {
+            let Some(record) = &slot.record else { continue };
+            let held = slot
+                .held
+                .as_ref()
+                .map_or("not looked at".into(), Holdings::describe);
+            let mut line = format!("  {}: {held}, {}", slot.name, record.path.display());
+            if let Some(log) = &slot.report.log {
+                line.push_str(&format!(", log {}", fsutil::normalize(log).display()));
+            }
+            ui.note(&line);
+        }
+    }
+}
+
+/// Waits for one command (polling, so the view stays live) and shows its last output line.
+fn watch(
+    i: usize,
+    proc: &Proc,
+    bar: Option<ProgressBar>,
+    log: &std::path::Path,
+    tx: &Sender<Done>,
+) {
+    let mut ticks = 0u32;
+    loop {
+        let exit = match proc.reaped.lock() {
+            Ok(mut reaped) => match child::try_reap(proc.pid) {
+                Ok(Some(exit)) => {
+                    *reaped = true;
+                    Some(exit)
+                }
+                Ok(None) => None,
+                Err(_) => {
+                    *reaped = true;
+                    Some(Exit::Code(-1))
+                }
+            },
+            Err(_) => Some(Exit::Code(-1)),
+        };
+        if let Some(exit) = exit {
+            let _ = tx.send((i, exit, Instant::now()));
+            return;
+        }
+        if let Some(bar) = &bar {
+            if ticks % 5 == 0 {
+                if let Some(line) = view::last_line(log) {
+                    bar.set_message(line);
+                }
+            }
+        }
+        ticks = ticks.wrapping_add(1);
+        thread::sleep(child::POLL);
+    }
+}
