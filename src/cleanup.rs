@@ -110,6 +110,90 @@ pub fn die_with_parent(cmd: &mut std::process::Command) {
     }
 }
 
+/// Stops the process groups of a run's commands if git-par dies without doing so itself
+/// (SIGKILL, a crash). [`die_with_parent`] reaches only each command's own process; this
+/// small forked helper reaches what the command started too. git-par tells it each group
+/// as it starts and ends; when its pipe closes it kills the groups still listed.
+pub struct GroupKeeper {
+    pipe: std::fs::File,
+}
+
+/// Groups a keeper can hold at once (far more than anyone runs at a time).
+const KEEPER_SLOTS: usize = 1024;
+
+impl GroupKeeper {
+    pub fn spawn() -> Result<GroupKeeper> {
+        use nix::fcntl::OFlag;
+        use nix::unistd::{fork, pipe2, ForkResult};
+        let (read, write) = pipe2(OFlag::O_CLOEXEC)
+            .map_err(|e| Error::failed(format!("could not create a pipe: {e}")))?;
+        // SAFETY: the child makes only async-signal-safe calls (read, kill, raise) and
+        // allocates nothing, so forking is sound even if other threads hold locks.
+        match unsafe { fork() } {
+            Ok(ForkResult::Child) => {
+                drop(write);
+                keeper(read)
+            }
+            Ok(ForkResult::Parent { .. }) => {
+                drop(read);
+                Ok(GroupKeeper { pipe: write.into() })
+            }
+            Err(e) => Err(Error::failed(format!("could not fork: {e}"))),
+        }
+    }
+
+    /// A command now leads process group `pgid`.
+    pub fn add(&mut self, pgid: u32) {
+        use std::io::Write;
+        let _ = writeln!(self.pipe, "+{pgid}");
+    }
+
+    /// Group `pgid` is gone (or was emptied by git-par itself).
+    pub fn remove(&mut self, pgid: u32) {
+        use std::io::Write;
+        let _ = writeln!(self.pipe, "-{pgid}");
+    }
+}
+
+fn keeper(pipe: std::os::fd::OwnedFd) -> ! {
+    use nix::unistd::{read, Pid};
+    let mut groups = [0i32; KEEPER_SLOTS];
+    let mut buf = [0u8; 256];
+    let (mut adding, mut number) = (true, 0i32);
+    loop {
+        let n = match read(&pipe, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => break,
+        };
+        for &byte in &buf[..n] {
+            match byte {
+                b'+' | b'-' => (adding, number) = (byte == b'+', 0),
+                b'0'..=b'9' => {
+                    number = number
+                        .saturating_mul(10)
+                        .saturating_add((byte - b'0') as i32)
+                }
+                b'\n' => {
+                    let (find, put) = if adding { (0, number) } else { (number, 0) };
+                    if let Some(slot) = groups.iter_mut().find(|g| **g == find) {
+                        *slot = put;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    for &group in groups.iter().filter(|g| **g > 1) {
+        let _ = signal::killpg(Pid::from_raw(group), Signal::SIGKILL);
+    }
+    // Not `exit`: no atexit handlers or stdio locks in a forked copy of git-par.
+    loop {
+        let _ = signal::raise(Signal::SIGKILL);
+    }
+}
+
 /// Dies by `sig` with its default action, so the parent sees "killed by signal", as fd does.
 pub fn reraise(sig: Signal) -> ! {
     let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());

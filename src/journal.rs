@@ -58,7 +58,10 @@ pub enum Op {
     },
     Run {
         tasks: Vec<String>,
-        pid: u32,
+        /// Process ids of the commands still running (each leads its own process group
+        /// when the run has many tasks). Not `pid`: that key is the entry's own.
+        #[serde(default)]
+        commands: Vec<u32>,
     },
 }
 

@@ -121,6 +121,11 @@ pub fn signal_group(pid: u32, sig: Signal) {
     let _ = killpg(Pid::from_raw(pid as i32), sig);
 }
 
+/// True while any process is left in the group that `pid` led.
+pub fn group_alive(pid: u32) -> bool {
+    killpg(Pid::from_raw(pid as i32), None).is_ok()
+}
+
 /// True when our process group is the terminal's foreground group, so that a Ctrl-C typed
 /// there reaches a child in our group without our help.
 pub fn in_terminal_foreground() -> bool {

@@ -20,12 +20,13 @@ use super::child::{self, Exit};
 use super::holdings::{self, Holdings};
 use super::view::{self, Mark, View};
 use super::{Outcome, Report, Settings};
+use crate::cleanup::{self, GroupKeeper};
 use crate::error::{Error, Kind, Result};
+use crate::fsutil;
 use crate::git::Repo;
 use crate::journal::{Journal, Op};
 use crate::task::{self, TaskRecord};
 use crate::ui::Ui;
-use crate::{cleanup, fsutil};
 
 /// A running command, shared with the thread that reaps it. The flag is set under the lock
 /// when the process is reaped, so that its group is never signalled after its id is free.
@@ -69,6 +70,8 @@ struct Run<'a> {
     active: usize,
     /// Set when a task could not be created for want of disk space: no more are.
     out_of_space: bool,
+    journal: Journal,
+    keeper: GroupKeeper,
 }
 
 pub fn run(repo: &Repo, ui: &mut Ui, settings: &Settings, tasks: &[String]) -> Result<u8> {
@@ -93,11 +96,13 @@ pub fn run(repo: &Repo, ui: &mut Ui, settings: &Settings, tasks: &[String]) -> R
             report: Report::new(name),
         });
     }
+    // Forked before the journal's lock is taken, so the keeper never holds it.
+    let keeper = GroupKeeper::spawn()?;
     let journal = Journal::begin(
         &repo.par_dir(),
         Op::Run {
             tasks: tasks.to_vec(),
-            pid: std::process::id(),
+            commands: Vec::new(),
         },
     )?;
     let (done_tx, done_rx) = mpsc::channel();
@@ -110,9 +115,11 @@ pub fn run(repo: &Repo, ui: &mut Ui, settings: &Settings, tasks: &[String]) -> R
         done_rx,
         active: 0,
         out_of_space: false,
+        journal,
+        keeper,
     };
     let result = run.drive(ui);
-    journal.done()?;
+    run.journal.done()?;
     result
 }
 
@@ -228,8 +235,24 @@ impl Run<'_> {
         slot.report.log = Some(log.clone());
         slot.report.outcome = Outcome::Kept;
         self.active += 1;
+        self.keeper.add(proc.pid);
+        self.note_commands();
         let tx = self.done_tx.clone();
         thread::spawn(move || watch(i, &proc, bar, &log, &tx));
+    }
+
+    /// Keeps the journal's list of running commands current, for recovery after a crash.
+    fn note_commands(&mut self) {
+        let running: Vec<u32> = self
+            .slots
+            .iter()
+            .filter_map(|s| s.proc.as_ref().map(|p| p.pid))
+            .collect();
+        let _ = self.journal.update(|op| {
+            if let Op::Run { commands, .. } = op {
+                *commands = running;
+            }
+        });
     }
 
     fn not_run(&mut self, ui: &mut Ui, i: usize, why: String) {
@@ -243,8 +266,11 @@ impl Run<'_> {
     fn ended(&mut self, ui: &mut Ui, (i, exit, at): Done) {
         self.active -= 1;
         let elapsed = self.slots[i].started.map_or(Duration::ZERO, |s| at - s);
+        if let Some(proc) = self.slots[i].proc.take() {
+            self.keeper.remove(proc.pid);
+        }
+        self.note_commands();
         let slot = &mut self.slots[i];
-        slot.proc = None;
         slot.report.exit = Some(exit.status());
         slot.report.signal = exit.signal().map(|s| s.as_str().to_string());
         slot.report.duration_ms = Some(elapsed.as_millis() as u64);
@@ -327,10 +353,14 @@ impl Run<'_> {
         }
         let deadline = Instant::now() + self.repo.config.kill_timeout;
         let mut killed = false;
-        while self.active > 0 {
+        // Then wait for what the commands started, which may outlive them.
+        while self.active > 0 || running.iter().any(|p| child::group_alive(p.pid)) {
             if !killed && (cleanup::presses() >= 2 || Instant::now() >= deadline) {
                 for proc in &running {
                     proc.signal_group(Signal::SIGKILL);
+                    if proc.reaped.lock().map_or(true, |r| *r) {
+                        child::signal_group(proc.pid, Signal::SIGKILL);
+                    }
                 }
                 killed = true;
             }

@@ -19,18 +19,38 @@ use crate::ui::Ui;
 
 pub fn run(repo: &Repo, ui: &mut Ui, settings: &Settings, task: &str) -> Result<u8> {
     let (record, created) = super::prepare(repo, ui, settings, task)?;
-    let journal = Journal::begin(
+    let mut journal = Journal::begin(
         &repo.par_dir(),
         Op::Run {
             tasks: vec![task.to_string()],
-            pid: std::process::id(),
+            commands: Vec::new(),
         },
     )?;
-    let before = holdings::tip(repo, &record);
+    let result = run_in(repo, ui, settings, &record, created, &mut journal);
+    journal.done()?;
+    result
+}
+
+fn run_in(
+    repo: &Repo,
+    ui: &mut Ui,
+    settings: &Settings,
+    record: &TaskRecord,
+    created: bool,
+    journal: &mut Journal,
+) -> Result<u8> {
+    let task = record.task.as_str();
+    let before = holdings::tip(repo, record);
     let started = Instant::now();
     let foreground = child::in_terminal_foreground();
-    let cmd = super::command_for(repo, &record, &settings.command);
-    let exit = wait(child::spawn_foreground(cmd, task)?.id(), foreground)?;
+    let cmd = super::command_for(repo, record, &settings.command);
+    let pid = child::spawn_foreground(cmd, task)?.id();
+    journal.update(|op| {
+        if let Op::Run { commands, .. } = op {
+            commands.push(pid);
+        }
+    })?;
+    let exit = wait(pid, foreground)?;
     let elapsed = started.elapsed();
 
     // A Ctrl-C typed at the terminal was the command's to handle; anything else asked
@@ -48,7 +68,7 @@ pub fn run(repo: &Repo, ui: &mut Ui, settings: &Settings, task: &str) -> Result<
     report.exit = Some(exit.status());
     report.signal = exit.signal().map(|s| s.as_str().to_string());
     report.duration_ms = Some(elapsed.as_millis() as u64);
-    let held = holdings::inspect(repo, &record, before);
+    let held = holdings::inspect(repo, record, before);
     if let Ok(held) = &held {
         report.commits = held.new_commits;
         report.changed_files = held.changed_files;
@@ -57,7 +77,7 @@ pub fn run(repo: &Repo, ui: &mut Ui, settings: &Settings, task: &str) -> Result<
     let mut failed = !exit.success();
     if stopped {
         if created && held.as_ref().is_ok_and(Holdings::is_empty) {
-            match super::remove_empty(repo, ui, &record) {
+            match super::remove_empty(repo, ui, record) {
                 Ok(()) => report.outcome = Outcome::Removed,
                 Err(err) => report.error = Some(err.message),
             }
@@ -72,8 +92,7 @@ pub fn run(repo: &Repo, ui: &mut Ui, settings: &Settings, task: &str) -> Result<
             }
         }
     }
-    ui.note(&summary_line(&record, exit, elapsed, &held, report.outcome));
-    journal.done()?;
+    ui.note(&summary_line(record, exit, elapsed, &held, report.outcome));
     if settings.json {
         super::print_json(ui, std::slice::from_ref(&report), signal)?;
     }

@@ -10,4 +10,5 @@ mod lifecycle;
 mod native;
 mod prompts;
 mod recover;
+mod run;
 mod shells;
