@@ -11,4 +11,5 @@ mod native;
 mod prompts;
 mod recover;
 mod run;
+mod run_pty;
 mod shells;
