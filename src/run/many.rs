@@ -207,7 +207,9 @@ impl Run<'_> {
         let log = self.log_path(&record.task);
         let cmd = super::command_for(self.repo, &record, &self.settings.command);
         self.slots[i].before = holdings::tip(self.repo, &record);
-        let child = match child::spawn_in_group(cmd, &record.task, &log) {
+        let spawned = super::check_worktree(&record)
+            .and_then(|()| child::spawn_in_group(cmd, &record.task, &log));
+        let child = match spawned {
             Ok(child) => child,
             Err(err) => {
                 self.slots[i].report.log = Some(log);

@@ -75,6 +75,19 @@ pub fn prepare(
     Ok((record, true))
 }
 
+/// Refuses a task whose worktree folder is gone: the command would run nowhere.
+pub fn check_worktree(record: &TaskRecord) -> Result<()> {
+    if record.path.is_dir() {
+        return Ok(());
+    }
+    Err(Error::failed(format!(
+        "task '{}' has no worktree at {}",
+        record.task,
+        record.path.display()
+    ))
+    .hint("'git par recover' looks into tasks that lost their worktree"))
+}
+
 /// The same refusal as `git par start` when the checkout of a new task would not fit.
 pub fn check_space(repo: &Repo, settings: &Settings, task: &str) -> Result<()> {
     let commit = match settings.base.as_deref() {

@@ -19,6 +19,7 @@ use crate::ui::Ui;
 
 pub fn run(repo: &Repo, ui: &mut Ui, settings: &Settings, task: &str) -> Result<u8> {
     let (record, created) = super::prepare(repo, ui, settings, task)?;
+    super::check_worktree(&record)?;
     let mut journal = Journal::begin(
         &repo.par_dir(),
         Op::Run {

@@ -685,3 +685,28 @@ fn one_task_interrupted_without_a_terminal_passes_sigint_on_and_removes_an_empty
     assert_eq!(env.branches(), vec!["main"]);
     assert_nothing_running(&env);
 }
+
+#[test]
+fn a_task_whose_worktree_is_gone_is_refused_by_name_and_the_others_run() {
+    let env = TestEnv::new();
+    env.par(["start", "gone"]).ok();
+    env.par(["start", "here"]).ok();
+    fs::remove_dir_all(env.task_path("gone")).expect("rm worktree");
+    let run = env.par(["run", "gone", "--", "true"]).code(1);
+    assert!(
+        run.stderr
+            .contains("error: task 'gone' has no worktree at "),
+        "{}",
+        run.stderr
+    );
+    let run = env
+        .par(["run", "gone", "here", "--", "touch", "ran"])
+        .code(1);
+    assert!(
+        run.stderr
+            .contains("gone: could not start: task 'gone' has no worktree"),
+        "{}",
+        run.stderr
+    );
+    assert!(env.task_path("here").join("ran").exists());
+}
