@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use git2::Oid;
 
 use crate::error::Result;
-use crate::git::{status, Repo};
+use crate::git::status::{self, Status};
+use crate::git::Repo;
 use crate::task::TaskRecord;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -52,6 +53,23 @@ pub fn tip(repo: &Repo, record: &TaskRecord) -> Option<Oid> {
 
 /// Looks at the task's branch and worktree; `before` is the branch tip when the run began.
 pub fn inspect(repo: &Repo, record: &TaskRecord, before: Option<Oid>) -> Result<Holdings> {
+    let status = worktree_status(record).transpose()?;
+    combine(repo, record, before, status)
+}
+
+/// `git status` of the task's worktree, if it has one: the slow part of [`inspect`], which
+/// a run of many reads on each command's own thread.
+pub fn worktree_status(record: &TaskRecord) -> Option<Result<Status>> {
+    record.path.exists().then(|| status::status(&record.path))
+}
+
+/// [`inspect`] with the worktree's status already read.
+pub fn combine(
+    repo: &Repo,
+    record: &TaskRecord,
+    before: Option<Oid>,
+    status: Option<Status>,
+) -> Result<Holdings> {
     let mut holdings = Holdings::default();
     let now = tip(repo, record);
     let mut paths = BTreeSet::new();
@@ -71,8 +89,7 @@ pub fn inspect(repo: &Repo, record: &TaskRecord, before: Option<Oid>) -> Result<
             }
         }
     }
-    if record.path.exists() {
-        let status = status::status(&record.path)?;
+    if let Some(status) = status {
         holdings.uncommitted = status.entries.len();
         paths.extend(status.entries.into_iter().map(|(_, path)| path));
     }

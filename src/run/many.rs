@@ -23,6 +23,7 @@ use super::{Outcome, Report, Settings};
 use crate::cleanup::{self, GroupKeeper};
 use crate::error::{Error, Kind, Result};
 use crate::fsutil;
+use crate::git::status::Status;
 use crate::git::Repo;
 use crate::journal::{Journal, Op};
 use crate::task::{self, TaskRecord};
@@ -57,8 +58,8 @@ struct Slot {
     report: Report,
 }
 
-/// A command ended: which task, how, and when.
-type Done = (usize, Exit, Instant);
+/// A command ended: which task, how, when, and its worktree's status just after.
+type Done = (usize, Exit, Instant, Option<Result<Status>>);
 
 struct Run<'a> {
     repo: &'a Repo,
@@ -240,7 +241,14 @@ impl Run<'_> {
         self.keeper.add(proc.pid);
         self.note_commands();
         let tx = self.done_tx.clone();
-        thread::spawn(move || watch(i, &proc, bar, &log, &tx));
+        let watched = Watched {
+            i,
+            proc,
+            bar,
+            log,
+            record,
+        };
+        thread::spawn(move || watch(&watched, &tx));
     }
 
     /// Keeps the journal's list of running commands current, for recovery after a crash.
@@ -265,7 +273,7 @@ impl Run<'_> {
     }
 
     /// Records how a command ended, then finishes its task when that was asked for.
-    fn ended(&mut self, ui: &mut Ui, (i, exit, at): Done) {
+    fn ended(&mut self, ui: &mut Ui, (i, exit, at, status): Done) {
         self.active -= 1;
         let elapsed = self.slots[i].started.map_or(Duration::ZERO, |s| at - s);
         if let Some(proc) = self.slots[i].proc.take() {
@@ -282,7 +290,7 @@ impl Run<'_> {
             self.view.show(ui, i, Mark::Bad, &ran);
             return;
         }
-        self.inspect(i);
+        self.inspect(i, status);
         let finish = self.settings.finish && exit.success();
         if !finish {
             let mark = if exit.success() {
@@ -317,13 +325,19 @@ impl Run<'_> {
         }
     }
 
-    /// Looks at what task `i` holds now (before a finish can take it apart).
-    fn inspect(&mut self, i: usize) {
+    /// Looks at what task `i` holds now (before a finish can take it apart), with its
+    /// worktree's status when it was read already.
+    fn inspect(&mut self, i: usize, status: Option<Result<Status>>) {
         let slot = &mut self.slots[i];
         let Some(record) = &slot.record else {
             return;
         };
-        if let Ok(held) = holdings::inspect(self.repo, record, slot.before) {
+        let status = match status {
+            Some(Ok(status)) => Ok(Some(status)),
+            _ => holdings::worktree_status(record).transpose(),
+        };
+        let held = status.and_then(|s| holdings::combine(self.repo, record, slot.before, s));
+        if let Ok(held) = held {
             slot.report.commits = held.new_commits;
             slot.report.changed_files = held.changed_files;
             slot.held = Some(held);
@@ -389,7 +403,7 @@ impl Run<'_> {
         if slot.report.outcome != Outcome::Kept || slot.record.is_none() {
             return;
         }
-        self.inspect(i);
+        self.inspect(i, None);
         let slot = &self.slots[i];
         let empty = slot.held.as_ref().is_some_and(Holdings::is_empty);
         if !(slot.created && empty) {
@@ -447,14 +461,19 @@ impl Run<'_> {
     }
 }
 
-/// Waits for one command (polling, so the view stays live) and shows its last output line.
-fn watch(
+/// What a command's own thread looks after.
+struct Watched {
     i: usize,
-    proc: &Proc,
+    proc: Arc<Proc>,
     bar: Option<ProgressBar>,
-    log: &std::path::Path,
-    tx: &Sender<Done>,
-) {
+    log: PathBuf,
+    record: TaskRecord,
+}
+
+/// Waits for one command (polling, so the view stays live) and shows its last output line;
+/// once it ends, reads its worktree's status here, so that many are read at once.
+fn watch(w: &Watched, tx: &Sender<Done>) {
+    let (proc, i) = (&w.proc, w.i);
     let mut ticks = 0u32;
     loop {
         let exit = match proc.reaped.lock() {
@@ -472,12 +491,18 @@ fn watch(
             Err(_) => Some(Exit::Code(-1)),
         };
         if let Some(exit) = exit {
-            let _ = tx.send((i, exit, Instant::now()));
+            let at = Instant::now();
+            let status = if cleanup::pending().is_none() {
+                holdings::worktree_status(&w.record)
+            } else {
+                None
+            };
+            let _ = tx.send((i, exit, at, status));
             return;
         }
-        if let Some(bar) = &bar {
+        if let Some(bar) = &w.bar {
             if ticks % 5 == 0 {
-                if let Some(line) = view::last_line(log) {
+                if let Some(line) = view::last_line(&w.log) {
                     bar.set_message(line);
                 }
             }
