@@ -23,6 +23,10 @@ pub fn run(args: RunArgs, ui: &mut Ui) -> Result<u8> {
         return Err(Error::usage("-j must be at least 1"));
     }
     let repo = crate::open_repo(ui)?;
+    if let Some(base) = &args.base {
+        // Refused before anything runs rather than once per task.
+        repo.resolve_commit(base)?;
+    }
     let settings = Settings {
         command: args.command,
         start: args.start,

@@ -174,7 +174,8 @@ impl Run<'_> {
             self.view.show(ui, i, Mark::Waiting, "creating the task");
             let (repo, settings, name) = (self.repo, self.settings, self.slots[i].name.clone());
             let prepared = self.view.with_ui(ui, |ui| {
-                super::check_space(repo, settings, &name).map_err(|e| (e, true))?;
+                let commit = super::base_commit(repo, settings).map_err(|e| (e, false))?;
+                super::check_space(repo, commit, &name).map_err(|e| (e, true))?;
                 super::prepare(repo, ui, settings, &name).map_err(|e| (e, false))
             });
             match prepared {

@@ -88,12 +88,16 @@ pub fn check_worktree(record: &TaskRecord) -> Result<()> {
     .hint("'git par recover' looks into tasks that lost their worktree"))
 }
 
+/// The commit new tasks start from: `--base`, else what is checked out here.
+pub fn base_commit(repo: &Repo, settings: &Settings) -> Result<git2::Oid> {
+    match settings.base.as_deref() {
+        Some(rev) => repo.resolve_commit(rev),
+        None => Ok(repo.git.head()?.peel_to_commit()?.id()),
+    }
+}
+
 /// The same refusal as `git par start` when the checkout of a new task would not fit.
-pub fn check_space(repo: &Repo, settings: &Settings, task: &str) -> Result<()> {
-    let commit = match settings.base.as_deref() {
-        Some(rev) => repo.resolve_commit(rev)?,
-        None => repo.git.head()?.peel_to_commit()?.id(),
-    };
+pub fn check_space(repo: &Repo, commit: git2::Oid, task: &str) -> Result<()> {
     space::ensure(
         &repo.git,
         commit,

@@ -254,6 +254,14 @@ fn bad_usage_exits_2() {
     env.par(["run", "-j", "0", "a", "b", "--start", "--", "true"])
         .code(2);
     env.par(["run", "a"]).code(2);
+    let base = env
+        .par(["run", "a", "b", "--start", "--base", "nope", "--", "true"])
+        .code(2);
+    assert!(
+        base.stderr.contains("error: unknown revision 'nope'"),
+        "{}",
+        base.stderr
+    );
     assert_eq!(env.branches(), vec!["main"]);
 }
 
