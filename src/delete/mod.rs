@@ -2,6 +2,11 @@
 //! with `O_NOFOLLOW`, so a symlink (even one swapped in while we work) is unlinked, never
 //! entered. A second Ctrl-C stops it between entries, so removing a large worktree stays
 //! interruptible; what is left is finished later by `git par recover`.
+//!
+//! Two passes: [`files`] unlinks the files from several threads, then a serial walk removes
+//! the folders (and anything the first pass left).
+
+mod files;
 
 use std::ffi::{CStr, CString};
 use std::os::fd::AsFd;
@@ -33,7 +38,7 @@ struct Walk<'a> {
     on_progress: &'a mut dyn FnMut(u64),
 }
 
-const DIR_FLAGS: OFlag = OFlag::O_RDONLY
+pub(crate) const DIR_FLAGS: OFlag = OFlag::O_RDONLY
     .union(OFlag::O_DIRECTORY)
     .union(OFlag::O_NOFOLLOW)
     .union(OFlag::O_CLOEXEC);
@@ -50,6 +55,17 @@ pub fn delete_tree(path: &Path, on_progress: &mut dyn FnMut(u64)) -> Result<Outc
         Err(e) => return Err(fail(path, e)),
     };
     let stop_at = cleanup::presses().max(1) + 1;
+    if let Ok(fd) = nix::fcntl::open(path, DIR_FLAGS, Mode::empty()) {
+        let mut stopped = false;
+        files::unlink_files(fd, files::threads(), &mut |shared| {
+            on_progress(shared.removed.load(std::sync::atomic::Ordering::Relaxed));
+            stopped = cleanup::presses() >= stop_at;
+            stopped
+        });
+        if stopped {
+            return Ok(Outcome::Interrupted);
+        }
+    }
     let mut walk = Walk {
         removed: 0,
         stop_at,
