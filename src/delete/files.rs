@@ -152,13 +152,12 @@ fn empty_one(shared: &Shared, item: &Pending) -> Vec<Pending> {
             }),
             // Unknown types are left to the serial pass, which looks before it leaps.
             None => {}
-            Some(_) => match unlinkat(here.as_fd(), name.as_c_str(), UnlinkatFlags::NoRemoveDir) {
-                Ok(()) => {
+            // Whatever cannot go now is retried, with its error, by the serial pass.
+            Some(_) => {
+                if unlinkat(here.as_fd(), name.as_c_str(), UnlinkatFlags::NoRemoveDir).is_ok() {
                     shared.removed.fetch_add(1, Ordering::Relaxed);
                 }
-                // Whatever could not go now is retried, with its error, by the serial pass.
-                Err(_) => {}
-            },
+            }
         }
     }
     folders
