@@ -150,14 +150,15 @@ fn empty_one(shared: &Shared, item: &Pending) -> Vec<Pending> {
                 parent: here.clone(),
                 name,
             }),
-            // Unknown types are left to the serial pass, which looks before it leaps.
+            // Unknown types are left to the serial pass, which looks before it leaps; so is
+            // whatever cannot go now (it retries, and reports the error).
             None => {}
-            // Whatever cannot go now is retried, with its error, by the serial pass.
-            Some(_) => {
-                if unlinkat(here.as_fd(), name.as_c_str(), UnlinkatFlags::NoRemoveDir).is_ok() {
-                    shared.removed.fetch_add(1, Ordering::Relaxed);
-                }
+            Some(_)
+                if unlinkat(here.as_fd(), name.as_c_str(), UnlinkatFlags::NoRemoveDir).is_ok() =>
+            {
+                shared.removed.fetch_add(1, Ordering::Relaxed);
             }
+            Some(_) => {}
         }
     }
     folders
