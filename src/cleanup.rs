@@ -6,7 +6,7 @@
 //! git forwards a Ctrl-C to its dashed subcommand while the terminal sends one too, so
 //! signals that arrive within [`DEBOUNCE`] of the first count as one press.
 
-use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use nix::sys::signal::{self, SaFlags, SigAction, SigHandler, SigSet, Signal};
@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 const DEBOUNCE: Duration = Duration::from_millis(300);
 
 static PENDING: AtomicI32 = AtomicI32::new(0);
+static NO_RETURN: AtomicBool = AtomicBool::new(false);
 static PRESSES: AtomicU32 = AtomicU32::new(0);
 static LAST_AT_MS: AtomicU64 = AtomicU64::new(0);
 
@@ -70,6 +71,18 @@ pub fn check() -> Result<()> {
         Some(sig) => Err(Error::interrupted(sig)),
         None => Ok(()),
     }
+}
+
+/// Marks the command as past its point of no return (a merge made, work saved): from now on
+/// a signal no longer stops any step; it is acted on once the command is complete.
+pub fn past_point_of_no_return() {
+    NO_RETURN.store(true, Ordering::SeqCst);
+}
+
+/// True once [`past_point_of_no_return`] was called, or a signal is already being handled:
+/// every step must then run to its end.
+pub fn must_complete() -> bool {
+    NO_RETURN.load(Ordering::SeqCst) || pending().is_some()
 }
 
 /// Forgets a recorded signal (after a prompt handled a Ctrl-C as "cancel", for example).
@@ -208,7 +221,8 @@ pub fn reraise(sig: Signal) -> ! {
 
 /// Test hook: when `GIT_PAR_FAILPOINT` is `<name>` or `<name>=<SIGNAL>`, sends this process
 /// that signal (SIGKILL by default) at the named step, so tests can crash or interrupt a
-/// command at an exact point. Costs one environment lookup.
+/// command at an exact point. With `<name>=<SIGNAL>+git`, the signal arrives instead while the
+/// next git command after that step runs. Costs one environment lookup.
 pub fn failpoint(name: &str) {
     let Ok(spec) = std::env::var("GIT_PAR_FAILPOINT") else {
         return;
@@ -217,6 +231,24 @@ pub fn failpoint(name: &str) {
     if point != name {
         return;
     }
+    let (sig, in_git) = match sig.strip_suffix("+git") {
+        Some(sig) => (sig, true),
+        None => (sig, false),
+    };
     let sig = sig.parse::<Signal>().unwrap_or(Signal::SIGKILL);
-    let _ = signal::raise(sig);
+    if in_git {
+        IN_NEXT_GIT.store(sig as i32, Ordering::SeqCst);
+    } else {
+        let _ = signal::raise(sig);
+    }
+}
+
+static IN_NEXT_GIT: AtomicI32 = AtomicI32::new(0);
+
+/// Called by the git runner once a git command has started: fires a `+git` failpoint.
+pub fn git_started() {
+    let sig = IN_NEXT_GIT.swap(0, Ordering::SeqCst);
+    if let Ok(sig) = Signal::try_from(sig) {
+        let _ = signal::raise(sig);
+    }
 }

@@ -129,6 +129,7 @@ pub fn drop_task(
             rescue.clone_from(&saved);
         }
     })?;
+    cleanup::past_point_of_no_return();
     cleanup::failpoint("drop:saved");
     if let Err(err) = remove::teardown(repo, ui, &mut journal, record, tip) {
         return Err(remove::settle_journal(journal, err));

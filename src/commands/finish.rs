@@ -151,6 +151,7 @@ pub fn finish(repo: &Repo, ui: &mut Ui, req: &Request) -> Result<Outcome> {
         }
         return Err(err);
     }
+    cleanup::past_point_of_no_return();
     journal.set_phase("merged")?;
     cleanup::failpoint("finish:merged");
     drop(lock);

@@ -225,6 +225,7 @@ fn checkout_and_carry(
             ));
             return Ok(());
         }
+        cleanup::past_point_of_no_return();
         journal.set_phase("clean-source")?;
         cleanup::failpoint("start:clean");
         original.clean_out(source)?;

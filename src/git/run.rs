@@ -139,9 +139,10 @@ impl Git {
     /// Runs to the end; a non-zero exit is returned, not an error. An interrupted
     /// interruptible step is an error.
     pub fn output(mut self) -> Result<Output> {
-        // Once a signal is pending the command is rolling back or completing: nothing may
-        // stop that half-way, so every git it runs from then on is critical.
-        let critical = self.critical || cleanup::pending().is_some();
+        // Once a signal is pending, or the command is past its point of no return, it is
+        // rolling back or completing: nothing may stop that half-way, so every git it runs
+        // from then on is critical.
+        let critical = self.critical || cleanup::must_complete();
         let interruptible = !critical;
         if critical {
             use std::os::unix::process::CommandExt;
@@ -166,6 +167,7 @@ impl Git {
             Error::failed(format!("could not run git: {e}")).hint("is git on PATH?")
         })?;
         let pid = Pid::from_raw(child.id() as i32);
+        cleanup::git_started();
         if let (Some(mut pipe), Some(input)) = (child.stdin.take(), self.stdin.take()) {
             thread::spawn(move || {
                 let _ = pipe.write_all(&input);

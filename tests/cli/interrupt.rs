@@ -131,3 +131,42 @@ fn interrupted_drop_before_saving_changes_nothing() {
     assert_eq!(env.branches(), vec!["main"]);
     assert_eq!(env.par_refs().len(), 1);
 }
+
+#[test]
+fn signal_during_a_git_command_after_the_merge_still_completes_the_finish() {
+    let env = TestEnv::new();
+    env.par(["start", "t"]).ok();
+    env.write("repo.par/t/f", "x\n");
+    env.commit_all("repo.par/t", "work");
+    let run = env
+        .par_failing("finish:merged=SIGHUP+git", ["finish", "t"])
+        .killed_by(SIGHUP);
+    assert!(
+        run.stderr.contains("had already happened"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.branches(), vec!["main"]);
+    assert!(!env.root().join("repo.par").exists());
+    assert!(env
+        .par(["recover"])
+        .ok()
+        .stderr
+        .contains("Nothing to recover."));
+}
+
+#[test]
+fn signal_during_a_git_command_after_the_rescue_still_completes_the_drop() {
+    let env = TestEnv::new();
+    env.par(["start", "t"]).ok();
+    env.write("repo.par/t/wip", "w\n");
+    env.par_failing("drop:saved=SIGTERM+git", ["drop", "--force", "t"])
+        .killed_by(SIGTERM);
+    assert_eq!(env.branches(), vec!["main"]);
+    assert!(!env.root().join("repo.par").exists());
+    assert!(env
+        .par(["recover"])
+        .ok()
+        .stderr
+        .contains("Nothing to recover."));
+}
