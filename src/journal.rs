@@ -40,6 +40,10 @@ pub enum Op {
         task_tip: String,
         /// The worktree the target branch is checked out in, if any.
         target_worktree: Option<PathBuf>,
+        /// The commit the target moves to when it is not the task's tip or a merge of it
+        /// (a squash, a rebase): how recovery tells that the merge happened.
+        #[serde(default)]
+        new_tip: Option<String>,
         /// Where the worktree was moved to be deleted.
         trash: Option<PathBuf>,
     },

@@ -42,6 +42,7 @@ pub fn roll_back(repo: &Repo, ui: &mut Ui, entry: &Entry) -> Result<Vec<String>>
             target,
             task_tip,
             target_worktree,
+            new_tip,
             trash,
             ..
         } => {
@@ -51,10 +52,14 @@ pub fn roll_back(repo: &Repo, ui: &mut Ui, entry: &Entry) -> Result<Vec<String>>
                     done.push(format!("aborted the half-done merge in {}", dir.display()));
                 }
             }
-            let merged = match (repo.branch_tip(target), task_tip.parse::<git2::Oid>()) {
-                (Some(now), Ok(tip)) => now == tip || repo.git.graph_descendant_of(now, tip)?,
-                _ => false,
+            let holds = |commit: &str| -> Result<bool> {
+                match (repo.branch_tip(target), commit.parse::<git2::Oid>()) {
+                    (Some(now), Ok(c)) => Ok(now == c || repo.git.graph_descendant_of(now, c)?),
+                    _ => Ok(false),
+                }
             };
+            let merged =
+                holds(task_tip)? || new_tip.as_deref().map(holds).transpose()? == Some(true);
             if merged {
                 // Past the point of no return: the merge is in, so finish taking the task apart.
                 let safe_in = repo.branch_tip(target);

@@ -129,6 +129,10 @@ pub fn finish(repo: &Repo, ui: &mut Ui, req: &Request) -> Result<Outcome> {
             target_before: target_tip.to_string(),
             task_tip: task_tip.to_string(),
             target_worktree: target_worktree.clone(),
+            new_tip: match plan {
+                Plan::NewTip(tip) => Some(tip.to_string()),
+                _ => None,
+            },
             trash: None,
         },
     )?;

@@ -174,6 +174,16 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
             );
         }
     }
+    for temp in stale_private_indexes(&repo.common_dir) {
+        if !dry_run {
+            let _ = fs::remove_file(&temp);
+        }
+        say(
+            "clean up",
+            format!("temporary index {}", temp.display()),
+            "its git par is gone".into(),
+        );
+    }
     for lock in git_locks(&repo.common_dir) {
         say(
             "leave alone",
@@ -216,6 +226,29 @@ fn unknown_folders(wt_dir: &Path, registered: &[PathBuf]) -> Vec<PathBuf> {
 
 fn is_empty_dir(path: &Path) -> bool {
     fs::read_dir(path).is_ok_and(|mut d| d.next().is_none())
+}
+
+/// The private index copies (`par-index.<pid>`, and git's lock on one) that a git par killed
+/// while saving a worktree's state leaves in a git dir.
+fn stale_private_indexes(common_dir: &Path) -> Vec<PathBuf> {
+    let mut dirs = vec![common_dir.to_path_buf()];
+    if let Ok(entries) = fs::read_dir(common_dir.join("worktrees")) {
+        dirs.extend(entries.flatten().map(|e| e.path()));
+    }
+    let alive = |pid: &str| Path::new("/proc").join(pid).exists();
+    dirs.iter()
+        .filter_map(|d| fs::read_dir(d).ok())
+        .flat_map(|entries| entries.flatten().map(|e| e.path()))
+        .filter(|p| {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            name.strip_prefix("par-index.")
+                .map(|rest| rest.trim_end_matches(".lock"))
+                .is_some_and(|pid| pid.chars().all(|c| c.is_ascii_digit()) && !alive(pid))
+        })
+        .collect()
 }
 
 /// git's own lock files that a killed git command can leave behind.

@@ -61,6 +61,8 @@ pub fn capture(dir: &Path) -> Result<Snapshot> {
             .stdout_str())
     })();
     let _ = std::fs::remove_file(&temp_index);
+    // An interrupted git leaves its lock on the private index behind; no one else uses it.
+    let _ = std::fs::remove_file(temp_index.with_extension(format!("{}.lock", std::process::id())));
     let worktree_tree = result.with_context(what)?;
     Ok(Snapshot {
         head,

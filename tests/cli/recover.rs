@@ -165,3 +165,40 @@ fn recover_reports_leftovers_and_touches_only_what_is_safe() {
     let again = env.par(["recover"]).ok().stdout;
     assert!(!again.contains("clean up"), "{again}");
 }
+
+#[test]
+fn crash_after_a_squash_or_rebase_merge_finishes_the_finish() {
+    for strategy in ["squash", "rebase"] {
+        let env = TestEnv::new();
+        env.par(["start", "t"]).ok();
+        env.write("repo.par/t/f", "task\n");
+        env.commit_all("repo.par/t", "task work");
+        env.write("repo/m", "main\n");
+        env.commit_all("repo", "main moves");
+        env.par_failing("finish:merged", ["finish", "t", "--strategy", strategy])
+            .killed_by(SIGKILL);
+        recover_twice(&env);
+        assert_eq!(env.read("repo/f"), "task\n", "{strategy}");
+        assert_eq!(env.branches(), vec!["main"], "{strategy}");
+        assert_eq!(env.worktrees(), vec![env.repo()], "{strategy}");
+    }
+}
+
+#[test]
+fn recover_removes_private_index_copies_of_dead_processes() {
+    let env = TestEnv::new();
+    env.par(["start", "t"]).ok();
+    env.write("repo/.git/worktrees/t/par-index.999999999", "x");
+    env.write("repo/.git/worktrees/t/par-index.999999999.lock", "x");
+    let report = env.par(["recover"]).ok().stdout;
+    assert!(report.contains("temporary index"), "{report}");
+    assert!(!env
+        .repo()
+        .join(".git/worktrees/t/par-index.999999999.lock")
+        .exists());
+    assert!(env
+        .par(["recover"])
+        .ok()
+        .stderr
+        .contains("Nothing to recover."));
+}
