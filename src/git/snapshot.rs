@@ -29,7 +29,9 @@ pub fn git_dir(dir: &Path) -> Result<PathBuf> {
     Ok(PathBuf::from(out.stdout_str()))
 }
 
-/// Records the state of the worktree at `dir`.
+/// Records the state of the worktree at `dir`. Everything is read through a private copy
+/// of its index: the real index is never written, so a stale `index.lock` left by a killed git
+/// does not stop the rescue, and the user's index is as it was.
 pub fn capture(dir: &Path) -> Result<Snapshot> {
     let what = || {
         format!(
@@ -38,32 +40,22 @@ pub fn capture(dir: &Path) -> Result<Snapshot> {
         )
     };
     let head = rev(dir, "HEAD^{commit}").with_context(what)?;
-    let index_tree = git(dir, ["write-tree"])
-        .run()
-        .with_context(what)?
-        .stdout_str();
     let private_dir = git_dir(dir)?;
     let temp_index = private_dir.join(format!("par-index.{}", std::process::id()));
-    // A copy keeps the index's stat data, so `add -A` only reads files that changed.
-    let copied = std::fs::copy(private_dir.join("index"), &temp_index);
-    let result = (|| -> Result<String> {
-        if copied.is_err() {
-            git(dir, ["read-tree", &index_tree])
-                .env("GIT_INDEX_FILE", &temp_index)
-                .run()?;
+    let with_temp = |args: &[&str]| git(dir, args).env("GIT_INDEX_FILE", &temp_index).run();
+    let result = (|| -> Result<(String, String)> {
+        // A copy keeps the index's stat data, so `add -A` only reads files that changed.
+        if std::fs::copy(private_dir.join("index"), &temp_index).is_err() {
+            with_temp(&["read-tree", &head])?;
         }
-        git(dir, ["add", "-A", "--", ":/"])
-            .env("GIT_INDEX_FILE", &temp_index)
-            .run()?;
-        Ok(git(dir, ["write-tree"])
-            .env("GIT_INDEX_FILE", &temp_index)
-            .run()?
-            .stdout_str())
+        let index_tree = with_temp(&["write-tree"])?.stdout_str();
+        with_temp(&["add", "-A", "--", ":/"])?;
+        Ok((index_tree, with_temp(&["write-tree"])?.stdout_str()))
     })();
     let _ = std::fs::remove_file(&temp_index);
     // An interrupted git leaves its lock on the private index behind; no one else uses it.
     let _ = std::fs::remove_file(temp_index.with_extension(format!("{}.lock", std::process::id())));
-    let worktree_tree = result.with_context(what)?;
+    let (index_tree, worktree_tree) = result.with_context(what)?;
     Ok(Snapshot {
         head,
         index_tree,

@@ -142,3 +142,14 @@ fn a_refused_drop_leaves_no_journal_behind() {
     let next = env.par(["list"]).ok();
     assert!(!next.stderr.contains("interrupted"), "{}", next.stderr);
 }
+
+#[test]
+fn drop_saves_work_even_past_a_stale_index_lock() {
+    let env = TestEnv::new();
+    env.par(["start", "t"]).ok();
+    env.write("repo.par/t/wip", "w\n");
+    env.write("repo/.git/worktrees/t/index.lock", "");
+    env.par(["drop", "--force", "t"]).ok();
+    let refs = env.par_refs();
+    assert_eq!(env.git_out(["show", &format!("{}:wip", refs[0])]), "w");
+}

@@ -202,3 +202,25 @@ fn recover_removes_private_index_copies_of_dead_processes() {
         .stderr
         .contains("Nothing to recover."));
 }
+
+#[test]
+fn recover_removes_git_locks_no_process_holds_and_keeps_held_ones() {
+    let env = TestEnv::new();
+    env.par(["start", "t"]).ok();
+    env.write("repo/.git/worktrees/t/index.lock", "");
+    env.write("repo/.git/HEAD.lock", "");
+    let held = std::fs::File::open(env.repo().join(".git/HEAD.lock")).expect("hold it open");
+    let report = env.par(["recover"]).ok().stdout;
+    assert!(report.contains("clean up: stale git lock file"), "{report}");
+    assert!(
+        report.contains("leave alone: git lock file") && report.contains("has it open"),
+        "{report}"
+    );
+    assert!(!env.repo().join(".git/worktrees/t/index.lock").exists());
+    assert!(env.repo().join(".git/HEAD.lock").exists());
+    drop(held);
+    env.par(["recover"]).ok();
+    assert!(!env.repo().join(".git/HEAD.lock").exists());
+    env.write("repo.par/t/new", "n\n");
+    env.git_in("repo.par/t", ["add", "new"]).ok();
+}
