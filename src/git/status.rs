@@ -53,11 +53,22 @@ impl Status {
     }
 }
 
-/// Status of the worktree at `dir`.
+/// Status of the worktree at `dir`. Read-only: `--no-optional-locks` keeps git from taking
+/// the worktree's `index.lock` to save its refreshed index, so a `git par list` never makes
+/// an agent's `git commit` in that worktree fail on a held lock.
 pub fn status(dir: &Path) -> Result<Status> {
-    let out = git(dir, ["status", "--porcelain", "-z", "--no-renames"])
-        .run()
-        .with_context(|| format!("could not read the status of {}", dir.display()))?;
+    let out = git(
+        dir,
+        [
+            "--no-optional-locks",
+            "status",
+            "--porcelain",
+            "-z",
+            "--no-renames",
+        ],
+    )
+    .run()
+    .with_context(|| format!("could not read the status of {}", dir.display()))?;
     Ok(Status::parse(&out.stdout))
 }
 
