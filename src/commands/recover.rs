@@ -174,6 +174,16 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
             );
         }
     }
+    for temp in stale_temp_files(&repo.par_dir()) {
+        if !dry_run {
+            let _ = fs::remove_file(&temp);
+        }
+        say(
+            "clean up",
+            format!("half-written file {}", temp.display()),
+            "its git par is gone".into(),
+        );
+    }
     for temp in stale_private_indexes(&repo.common_dir) {
         if !dry_run {
             let _ = fs::remove_file(&temp);
@@ -202,6 +212,10 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
                 );
             }
         }
+    }
+    // The worktree dir goes with its last task, as after a finish or a drop.
+    if !busy && !dry_run && is_empty_dir(&wt_dir) {
+        let _ = fs::remove_dir(&wt_dir);
     }
     Ok(findings)
 }
@@ -238,6 +252,28 @@ fn unknown_folders(wt_dir: &Path, registered: &[PathBuf]) -> Vec<PathBuf> {
 
 fn is_empty_dir(path: &Path) -> bool {
     fs::read_dir(path).is_ok_and(|mut d| d.next().is_none())
+}
+
+/// Half-written journal entries and task records (`.<name>.tmp<pid>`, see
+/// `fsutil::write_atomic`) whose writer is gone.
+fn stale_temp_files(par_dir: &Path) -> Vec<PathBuf> {
+    ["journal", "tasks"]
+        .iter()
+        .filter_map(|d| fs::read_dir(par_dir.join(d)).ok())
+        .flat_map(|entries| entries.flatten().map(|e| e.path()))
+        .filter(|p| {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            name.starts_with('.')
+                && name.rsplit_once(".tmp").is_some_and(|(_, pid)| {
+                    !pid.is_empty()
+                        && pid.chars().all(|c| c.is_ascii_digit())
+                        && !Path::new("/proc").join(pid).exists()
+                })
+        })
+        .collect()
 }
 
 /// The private index copies (`par-index.<pid>`, and git's lock on one) that a git par killed

@@ -106,10 +106,10 @@ pub fn start(repo: &Repo, ui: &mut Ui, req: &Request) -> Result<PathBuf> {
     cleanup::check()?;
 
     // Said after the checkout, but read while it runs: the other core is free meanwhile.
-    let reminder = (changes.is_none() && !ui.interactive).then(|| {
+    let mut reminder = Background((changes.is_none() && !ui.interactive).then(|| {
         let source = source.clone();
         std::thread::spawn(move || status::status(&source))
-    });
+    }));
     let created_dirs = missing_dirs(&path);
     let lock = RepoLock::acquire(&repo.par_dir(), ui, &format!("git par start {task}"))?;
     refuse_if_taken(repo, task, &branch, &path)?;
@@ -157,7 +157,7 @@ pub fn start(repo: &Repo, ui: &mut Ui, req: &Request) -> Result<PathBuf> {
         base.label,
         &base.commit.to_string()[..7]
     ));
-    if let Some(Ok(Ok(status))) = reminder.map(|r| r.join()) {
+    if let Some(Ok(status)) = reminder.join() {
         if !status.is_clean() {
             ui.note(&format!(
                 "Left {} uncommitted change(s) in {} (use --changes move|copy to carry them).",
@@ -231,6 +231,22 @@ fn checkout_and_carry(
         original.clean_out(source)?;
     }
     Ok(())
+}
+
+/// A read running beside the command. Joined on every way out, so the git it runs never
+/// outlives git-par (an early error or interrupt included).
+struct Background<T>(Option<std::thread::JoinHandle<T>>);
+
+impl<T> Background<T> {
+    fn join(&mut self) -> Option<T> {
+        self.0.take().and_then(|handle| handle.join().ok())
+    }
+}
+
+impl<T> Drop for Background<T> {
+    fn drop(&mut self) {
+        self.join();
+    }
 }
 
 /// Under the repository lock: the branch, the task record, and the worktree registered with

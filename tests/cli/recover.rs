@@ -224,3 +224,29 @@ fn recover_removes_git_locks_no_process_holds_and_keeps_held_ones() {
     env.write("repo.par/t/new", "n\n");
     env.git_in("repo.par/t", ["add", "new"]).ok();
 }
+
+#[test]
+fn recover_removes_half_written_files_and_the_empty_worktree_dir() {
+    let env = TestEnv::new();
+    env.par(["start", "t"]).ok();
+    env.par(["drop", "t"]).ok();
+    env.write("repo/.git/par/journal/.123-4.json.tmp999999999", "{");
+    env.write("repo/.git/par/tasks/.t.json.tmp999999999", "{");
+    std::fs::create_dir_all(env.root().join("repo.par/.par-trash")).expect("mkdir");
+    let report = env.par(["recover"]).ok().stdout;
+    assert!(report.contains("half-written file"), "{report}");
+    assert!(!env
+        .repo()
+        .join(".git/par/journal/.123-4.json.tmp999999999")
+        .exists());
+    assert!(!env
+        .repo()
+        .join(".git/par/tasks/.t.json.tmp999999999")
+        .exists());
+    assert!(!env.root().join("repo.par").exists());
+    assert!(env
+        .par(["recover"])
+        .ok()
+        .stderr
+        .contains("Nothing to recover."));
+}
