@@ -174,23 +174,19 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
             );
         }
     }
-    for temp in stale_temp_files(&repo.par_dir()) {
+    let half_written = stale_temp_files(&repo.par_dir())
+        .into_iter()
+        .map(|p| ("half-written file", p));
+    let indexes = stale_private_indexes(&repo.common_dir)
+        .into_iter()
+        .map(|p| ("temporary index", p));
+    for (kind, temp) in half_written.chain(indexes) {
         if !dry_run {
             let _ = fs::remove_file(&temp);
         }
         say(
             "clean up",
-            format!("half-written file {}", temp.display()),
-            "its git par is gone".into(),
-        );
-    }
-    for temp in stale_private_indexes(&repo.common_dir) {
-        if !dry_run {
-            let _ = fs::remove_file(&temp);
-        }
-        say(
-            "clean up",
-            format!("temporary index {}", temp.display()),
+            format!("{kind} {}", temp.display()),
             "its git par is gone".into(),
         );
     }
