@@ -109,8 +109,13 @@ impl Journal {
         let dir = journal_dir(par_dir);
         let path = dir.join(format!("{id}.json"));
         let lock_path = dir.join(format!("{id}.lock"));
-        let lock = flock_file(&lock_path, false)?
+        // Locked under a temporary name, then renamed: an `<id>.lock` is never seen unlocked
+        // while its owner lives, so a free one without its `.json` is a dead process's.
+        let lock_temp = dir.join(format!(".{id}.lock.tmp{}", std::process::id()));
+        let lock = flock_file(&lock_temp, false)?
             .ok_or_else(|| Error::failed("could not lock a new journal entry"))?;
+        std::fs::rename(&lock_temp, &lock_path)
+            .map_err(|e| Error::failed(format!("could not create {}: {e}", lock_path.display())))?;
         let entry = Entry {
             id,
             pid: std::process::id(),
@@ -234,4 +239,19 @@ pub fn has_live_entries(par_dir: &Path) -> bool {
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .any(|path| matches!(flock_file(&path.with_extension("lock"), false), Ok(None)))
+}
+
+/// Lock files of journal entries whose `.json` was never written (the process died between
+/// the two) and whose lock is free.
+pub fn stray_locks(par_dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(journal_dir(par_dir)) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "lock"))
+        .filter(|p| !p.with_extension("json").exists())
+        .filter(|p| matches!(flock_file(p, false), Ok(Some(_))))
+        .collect()
 }

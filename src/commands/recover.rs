@@ -180,9 +180,23 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
     let indexes = stale_private_indexes(&repo.common_dir)
         .into_iter()
         .map(|p| ("temporary index", p));
-    for (kind, temp) in half_written.chain(indexes) {
+    let stray_locks = journal::stray_locks(&repo.par_dir())
+        .into_iter()
+        .map(|p| ("journal lock", p));
+    let forgotten = forgotten_records(&repo.par_dir())
+        .into_iter()
+        .map(|p| ("half-deleted record", p));
+    for (kind, temp) in half_written
+        .chain(indexes)
+        .chain(stray_locks)
+        .chain(forgotten)
+    {
         if !dry_run {
-            let _ = fs::remove_file(&temp);
+            let _ = if temp.is_dir() {
+                fs::remove_dir_all(&temp)
+            } else {
+                fs::remove_file(&temp)
+            };
         }
         say(
             "clean up",
@@ -268,6 +282,27 @@ fn stale_temp_files(par_dir: &Path) -> Vec<PathBuf> {
                         && pid.chars().all(|c| c.is_ascii_digit())
                         && !Path::new("/proc").join(pid).exists()
                 })
+        })
+        .collect()
+}
+
+/// git's records of removed worktrees that a git par, now gone, had set aside to delete
+/// (`par/forgotten/<name>.<pid>`, see `remove::forget_worktree`).
+fn forgotten_records(par_dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(par_dir.join("forgotten")) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let pid = p
+                .extension()
+                .map(|x| x.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            !pid.is_empty()
+                && pid.chars().all(|c| c.is_ascii_digit())
+                && !Path::new("/proc").join(pid).exists()
         })
         .collect()
 }

@@ -250,3 +250,26 @@ fn recover_removes_half_written_files_and_the_empty_worktree_dir() {
         .stderr
         .contains("Nothing to recover."));
 }
+
+#[test]
+fn recover_removes_journal_locks_and_records_a_crash_left_half_made() {
+    let env = TestEnv::new();
+    env.par(["list"]).ok();
+    env.write("repo/.git/par/journal/123-999999999.lock", "");
+    env.write("repo/.git/par/forgotten/job.999999999/ORIG_HEAD", "x\n");
+    let report = env.par(["recover"]).ok().stdout;
+    assert!(
+        report.contains("journal lock") && report.contains("half-deleted record"),
+        "{report}"
+    );
+    assert!(!env
+        .repo()
+        .join(".git/par/journal/123-999999999.lock")
+        .exists());
+    assert!(!env.repo().join(".git/par/forgotten/job.999999999").exists());
+    assert!(env
+        .par(["recover"])
+        .ok()
+        .stderr
+        .contains("Nothing to recover."));
+}
