@@ -258,6 +258,13 @@ impl TestEnv {
         self.git_in(sub, ["commit", "-q", "-m", message]).ok();
     }
 
+    /// Starts `task` and commits `file` = `content` in its worktree.
+    pub fn task_with_commit(&self, task: &str, file: &str, content: &str) {
+        self.par(["start", task]).ok();
+        self.write(&format!("repo.par/{task}/{file}"), content);
+        self.commit_all(&format!("repo.par/{task}"), &format!("{task}: {file}"));
+    }
+
     /// Local branch names.
     pub fn branches(&self) -> Vec<String> {
         self.git_out(["for-each-ref", "--format=%(refname:short)", "refs/heads"])

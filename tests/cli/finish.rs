@@ -2,13 +2,6 @@
 
 use crate::env::TestEnv;
 
-/// A task `t` with one commit adding `file` = `content`.
-fn task_with_commit(env: &TestEnv, task: &str, file: &str, content: &str) {
-    env.par(["start", task]).ok();
-    env.write(&format!("repo.par/{task}/{file}"), content);
-    env.commit_all(&format!("repo.par/{task}"), &format!("{task}: {file}"));
-}
-
 fn assert_task_gone(env: &TestEnv, task: &str) {
     assert!(
         !env.branches().contains(&format!("par/{task}")),
@@ -22,7 +15,7 @@ fn assert_task_gone(env: &TestEnv, task: &str) {
 #[test]
 fn finish_fast_forwards_the_checked_out_base_and_cleans_up() {
     let env = TestEnv::new();
-    task_with_commit(&env, "t", "f", "task\n");
+    env.task_with_commit("t", "f", "task\n");
     let run = env.par(["finish", "t"]).ok();
     assert!(run.stderr.contains("fast-forward"), "{}", run.stderr);
     assert!(
@@ -40,7 +33,7 @@ fn finish_fast_forwards_the_checked_out_base_and_cleans_up() {
 #[test]
 fn finish_makes_a_merge_commit_when_the_base_moved() {
     let env = TestEnv::new();
-    task_with_commit(&env, "t", "f", "task\n");
+    env.task_with_commit("t", "f", "task\n");
     env.write("repo/g", "main\n");
     env.commit_all("repo", "main moves");
     env.par(["finish", "t"]).ok();
@@ -60,7 +53,7 @@ fn finish_makes_a_merge_commit_when_the_base_moved() {
 fn finish_into_a_branch_checked_out_nowhere_touches_no_working_tree() {
     let env = TestEnv::new();
     env.git_in("repo", ["branch", "release"]).ok();
-    task_with_commit(&env, "t", "f", "task\n");
+    env.task_with_commit("t", "f", "task\n");
     env.write("repo/local", "uncommitted\n");
     let main_before = env.git_out(["rev-parse", "main"]);
     env.par(["finish", "t", "--into", "release", "-m", "custom"])
@@ -75,7 +68,7 @@ fn finish_into_a_branch_checked_out_nowhere_touches_no_working_tree() {
 #[test]
 fn finish_squash_makes_one_commit_and_saves_the_original_commits() {
     let env = TestEnv::new();
-    task_with_commit(&env, "t", "f", "one\n");
+    env.task_with_commit("t", "f", "one\n");
     env.write("repo.par/t/g", "two\n");
     env.commit_all("repo.par/t", "second");
     let tip = env.git_out(["rev-parse", "par/t"]);
@@ -96,7 +89,7 @@ fn finish_squash_makes_one_commit_and_saves_the_original_commits() {
 #[test]
 fn finish_rebase_replays_the_commits_in_a_line() {
     let env = TestEnv::new();
-    task_with_commit(&env, "t", "f", "one\n");
+    env.task_with_commit("t", "f", "one\n");
     env.write("repo/m", "m\n");
     env.commit_all("repo", "main moves");
     env.par(["finish", "t", "--strategy", "rebase"]).ok();
@@ -116,7 +109,7 @@ fn finish_strategy_comes_from_config() {
     let env = TestEnv::new();
     env.git_in("repo", ["config", "par.finishStrategy", "squash"])
         .ok();
-    task_with_commit(&env, "t", "f", "one\n");
+    env.task_with_commit("t", "f", "one\n");
     env.write("repo/m", "m\n");
     env.commit_all("repo", "main moves");
     env.par(["finish", "t"]).ok();
@@ -129,7 +122,7 @@ fn finish_strategy_comes_from_config() {
 #[test]
 fn finish_with_a_conflict_changes_nothing() {
     let env = TestEnv::new();
-    task_with_commit(&env, "t", "README", "task\n");
+    env.task_with_commit("t", "README", "task\n");
     env.write("repo/README", "main\n");
     env.commit_all("repo", "main edits README");
     let refs_before = env.git_out(["for-each-ref"]);
@@ -156,7 +149,7 @@ fn finish_with_a_conflict_changes_nothing() {
 #[test]
 fn finish_refuses_uncommitted_changes_without_a_terminal_and_lists_them() {
     let env = TestEnv::new();
-    task_with_commit(&env, "t", "f", "x\n");
+    env.task_with_commit("t", "f", "x\n");
     env.write("repo.par/t/dirty", "d\n");
     let run = env.par(["finish", "t"]).code(1);
     assert!(
@@ -183,7 +176,7 @@ fn finish_commits_changes_when_told() {
 #[test]
 fn finish_discards_changes_after_saving_them() {
     let env = TestEnv::new();
-    task_with_commit(&env, "t", "f", "x\n");
+    env.task_with_commit("t", "f", "x\n");
     env.write("repo.par/t/scratch", "keep me\n");
     env.par(["finish", "t", "--changes", "discard"]).ok();
     assert!(!env.repo().join("scratch").exists());
@@ -199,7 +192,7 @@ fn finish_discards_changes_after_saving_them() {
 #[test]
 fn finish_keep_leaves_task_in_place() {
     let env = TestEnv::new();
-    task_with_commit(&env, "t", "f", "x\n");
+    env.task_with_commit("t", "f", "x\n");
     env.par(["finish", "t", "--keep"]).ok();
     assert_eq!(env.read("repo/f"), "x\n");
     assert!(env.task_path("t").exists());
@@ -209,7 +202,7 @@ fn finish_keep_leaves_task_in_place() {
 #[test]
 fn finish_dry_run_changes_nothing_and_reports_conflicts() {
     let env = TestEnv::new();
-    task_with_commit(&env, "t", "f", "x\n");
+    env.task_with_commit("t", "f", "x\n");
     let refs_before = env.git_out(["for-each-ref"]);
     let run = env.par(["finish", "t", "--dry-run"]).ok();
     assert!(
@@ -233,7 +226,7 @@ fn finish_dry_run_changes_nothing_and_reports_conflicts() {
 #[test]
 fn finish_never_overwrites_local_changes_where_the_base_is_checked_out() {
     let env = TestEnv::new();
-    task_with_commit(&env, "t", "README", "task\n");
+    env.task_with_commit("t", "README", "task\n");
     env.write("repo/README", "local edit\n");
     let head = env.git_out(["rev-parse", "HEAD"]);
     let run = env.par(["finish", "t"]).code(1);
@@ -251,7 +244,7 @@ fn finish_never_overwrites_local_changes_where_the_base_is_checked_out() {
 #[test]
 fn finish_from_inside_the_task_worktree() {
     let env = TestEnv::new();
-    task_with_commit(&env, "t", "f", "x\n");
+    env.task_with_commit("t", "f", "x\n");
     env.write("repo.par/t/sub/keep", "k\n");
     env.commit_all("repo.par/t", "sub");
     env.par_in("repo.par/t/sub", ["finish"]).ok();
@@ -262,7 +255,7 @@ fn finish_from_inside_the_task_worktree() {
 #[test]
 fn finish_of_a_stacked_task_goes_into_its_parent_task() {
     let env = TestEnv::new();
-    task_with_commit(&env, "parent", "p", "p\n");
+    env.task_with_commit("parent", "p", "p\n");
     env.par_in("repo.par/parent", ["start", "child"]).ok();
     env.write("repo.par/child/c", "c\n");
     env.commit_all("repo.par/child", "child");
@@ -285,7 +278,7 @@ fn finish_refuses_unknown_tasks_and_missing_bases() {
 #[test]
 fn sync_merges_the_base_into_the_task() {
     let env = TestEnv::new();
-    task_with_commit(&env, "t", "f", "x\n");
+    env.task_with_commit("t", "f", "x\n");
     env.write("repo/m", "m\n");
     env.commit_all("repo", "main moves");
     env.par(["sync", "t"]).ok();
@@ -297,7 +290,7 @@ fn sync_merges_the_base_into_the_task() {
 #[test]
 fn sync_rebase_and_conflicts_are_left_to_git() {
     let env = TestEnv::new();
-    task_with_commit(&env, "t", "README", "task\n");
+    env.task_with_commit("t", "README", "task\n");
     env.write("repo/README", "main\n");
     env.commit_all("repo", "main edits");
     let run = env.par(["sync", "t"]).code(1);

@@ -56,9 +56,7 @@ fn signal_during_the_final_clean_lets_the_move_complete() {
 #[test]
 fn interrupted_finish_before_the_merge_changes_nothing() {
     let env = TestEnv::new();
-    env.par(["start", "t"]).ok();
-    env.write("repo.par/t/f", "x\n");
-    env.commit_all("repo.par/t", "work");
+    env.task_with_commit("t", "f", "x\n");
     let before = env.state();
     env.par_failing("finish:begin=SIGINT", ["finish", "t"])
         .killed_by(SIGINT);
@@ -68,9 +66,7 @@ fn interrupted_finish_before_the_merge_changes_nothing() {
 #[test]
 fn interrupted_finish_after_the_merge_completes_it() {
     let env = TestEnv::new();
-    env.par(["start", "t"]).ok();
-    env.write("repo.par/t/f", "x\n");
-    env.commit_all("repo.par/t", "work");
+    env.task_with_commit("t", "f", "x\n");
     let run = env
         .par_failing("finish:merged=SIGTERM", ["finish", "t"])
         .killed_by(SIGTERM);
@@ -93,9 +89,7 @@ fn interrupted_finish_after_the_merge_completes_it() {
 #[test]
 fn interrupted_sync_with_a_conflict_leaves_no_half_merge() {
     let env = TestEnv::new();
-    env.par(["start", "t"]).ok();
-    env.write("repo.par/t/README", "task\n");
-    env.commit_all("repo.par/t", "task");
+    env.task_with_commit("t", "README", "task\n");
     env.write("repo/README", "main\n");
     env.commit_all("repo", "main");
     let before = env.state();
@@ -135,9 +129,7 @@ fn interrupted_drop_before_saving_changes_nothing() {
 #[test]
 fn signal_during_a_git_command_after_the_merge_still_completes_the_finish() {
     let env = TestEnv::new();
-    env.par(["start", "t"]).ok();
-    env.write("repo.par/t/f", "x\n");
-    env.commit_all("repo.par/t", "work");
+    env.task_with_commit("t", "f", "x\n");
     let run = env
         .par_failing("finish:merged=SIGHUP+git", ["finish", "t"])
         .killed_by(SIGHUP);

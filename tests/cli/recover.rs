@@ -82,9 +82,7 @@ fn crash_while_cleaning_the_source_finishes_the_move() {
 fn crash_after_the_merge_finishes_the_finish() {
     for point in ["finish:merged", "teardown:trashed"] {
         let env = TestEnv::new();
-        env.par(["start", "t"]).ok();
-        env.write("repo.par/t/f", "task\n");
-        env.commit_all("repo.par/t", "task work");
+        env.task_with_commit("t", "f", "task\n");
         env.par_failing(point, ["finish", "t"]).killed_by(SIGKILL);
         recover_twice(&env);
         assert_eq!(env.read("repo/f"), "task\n", "{point}");
@@ -98,9 +96,7 @@ fn crash_after_the_merge_finishes_the_finish() {
 #[test]
 fn crash_before_the_merge_leaves_the_task_as_it_was() {
     let env = TestEnv::new();
-    env.par(["start", "t"]).ok();
-    env.write("repo.par/t/f", "task\n");
-    env.commit_all("repo.par/t", "task work");
+    env.task_with_commit("t", "f", "task\n");
     let before = env.state();
     env.par_failing("finish:begin", ["finish", "t"])
         .killed_by(SIGKILL);
@@ -170,9 +166,7 @@ fn recover_reports_leftovers_and_touches_only_what_is_safe() {
 fn crash_after_a_squash_or_rebase_merge_finishes_the_finish() {
     for strategy in ["squash", "rebase"] {
         let env = TestEnv::new();
-        env.par(["start", "t"]).ok();
-        env.write("repo.par/t/f", "task\n");
-        env.commit_all("repo.par/t", "task work");
+        env.task_with_commit("t", "f", "task\n");
         env.write("repo/m", "main\n");
         env.commit_all("repo", "main moves");
         env.par_failing("finish:merged", ["finish", "t", "--strategy", strategy])
