@@ -104,3 +104,17 @@ pub fn remove_tree(path: &Path) -> io::Result<()> {
         fs::remove_file(path)
     }
 }
+
+/// A process that has `path` open, if any: git keeps a lock file open from creating it to
+/// committing it, so a lock no process holds open was left by a git that died.
+pub fn holder_of(path: &Path) -> Option<u32> {
+    let target = resolve(path);
+    let procs = fs::read_dir("/proc").ok()?;
+    procs.flatten().find_map(|proc_entry| {
+        let pid: u32 = proc_entry.file_name().to_string_lossy().parse().ok()?;
+        let fds = fs::read_dir(proc_entry.path().join("fd")).ok()?;
+        fds.flatten()
+            .any(|fd| fs::read_link(fd.path()).is_ok_and(|p| p == target))
+            .then_some(pid)
+    })
+}

@@ -173,17 +173,23 @@ pub fn forget_worktree(repo: &Repo, wt: &Worktree) -> Result<()> {
 
 /// Deletes `refs/heads/<branch>` if it still points at `tip`.
 pub fn delete_branch(repo: &Repo, branch: &str, tip: git2::Oid) -> Result<()> {
-    git(
-        &repo.main_worktree,
-        [
-            "update-ref",
-            "-d",
-            &format!("refs/heads/{branch}"),
-            &tip.to_string(),
-        ],
-    )
-    .run()
-    .map_err(|e| e.context(format!("could not delete branch '{branch}'")))?;
+    let refname = format!("refs/heads/{branch}");
+    let delete = || {
+        git(
+            &repo.main_worktree,
+            ["update-ref", "-d", &refname, &tip.to_string()],
+        )
+        .run()
+    };
+    let mut result = delete();
+    // A git killed by the same Ctrl-C while it updated the branch leaves its lock behind; a
+    // lock that no process holds open is such a leftover, and may go.
+    let lock = repo.common_dir.join(format!("{refname}.lock"));
+    if result.is_err() && lock.exists() && fsutil::holder_of(&lock).is_none() {
+        let _ = fs::remove_file(&lock);
+        result = delete();
+    }
+    result.map_err(|e| e.context(format!("could not delete branch '{branch}'")))?;
     Ok(())
 }
 

@@ -205,7 +205,7 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
         );
     }
     for lock in git_locks(&repo.common_dir) {
-        match holder_of(&lock) {
+        match fsutil::holder_of(&lock) {
             Some(pid) => say(
                 "leave alone",
                 format!("git lock file {}", lock.display()),
@@ -328,20 +328,6 @@ fn stale_private_indexes(common_dir: &Path) -> Vec<PathBuf> {
                 .is_some_and(|pid| pid.chars().all(|c| c.is_ascii_digit()) && !alive(pid))
         })
         .collect()
-}
-
-/// A process that has `path` open, if any: git keeps a lock file open from creating it to
-/// committing it, so a lock no process holds open was left by a git that died.
-fn holder_of(path: &Path) -> Option<u32> {
-    let target = fsutil::resolve(path);
-    let procs = fs::read_dir("/proc").ok()?;
-    procs.flatten().find_map(|proc_entry| {
-        let pid: u32 = proc_entry.file_name().to_string_lossy().parse().ok()?;
-        let fds = fs::read_dir(proc_entry.path().join("fd")).ok()?;
-        fds.flatten()
-            .any(|fd| fs::read_link(fd.path()).is_ok_and(|p| p == target))
-            .then_some(pid)
-    })
 }
 
 /// git's own lock files that a killed git command can leave behind.

@@ -153,3 +153,12 @@ fn drop_saves_work_even_past_a_stale_index_lock() {
     let refs = env.par_refs();
     assert_eq!(env.git_out(["show", &format!("{}:wip", refs[0])]), "w");
 }
+
+#[test]
+fn drop_gets_past_a_branch_lock_left_by_a_killed_git() {
+    let env = TestEnv::new();
+    env.par(["start", "t"]).ok();
+    env.write("repo/.git/refs/heads/par/t.lock", "");
+    env.par(["drop", "t"]).ok();
+    assert_eq!(env.branches(), vec!["main"]);
+}
