@@ -1,7 +1,9 @@
 //! Repository access: git2 for discovery and reads, [`run`] for the git command.
 
+pub mod index;
 pub mod repo;
 pub mod run;
+pub mod scan;
 pub mod snapshot;
 pub mod status;
 pub mod worktrees;

@@ -1,10 +1,12 @@
 //! What a worktree holds that is not committed, from `git status --porcelain -z` (git's own
 //! view, with its ignore rules, filters and submodule handling).
 
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use crate::error::{Context, Result};
-use crate::git::git;
+use crate::git::{git, scan};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Status {
@@ -57,18 +59,52 @@ impl Status {
 /// the worktree's `index.lock` to save its refreshed index, so a `git par list` never makes
 /// an agent's `git commit` in that worktree fail on a held lock.
 pub fn status(dir: &Path) -> Result<Status> {
-    let out = git(
-        dir,
-        [
-            "--no-optional-locks",
-            "status",
-            "--porcelain",
-            "-z",
-            "--no-renames",
-        ],
-    )
-    .run()
-    .with_context(|| format!("could not read the status of {}", dir.display()))?;
+    status_of(dir, &[])
+}
+
+/// Most paths one `git par list` hands to `git status` for a worktree; with more, git is
+/// asked about the whole worktree.
+const MOST_SUSPECTS: usize = 256;
+
+/// The status `git par list` shows for the worktree at `dir` (index `index_file`, `HEAD` tree
+/// `head_tree`). A stat pass ([`scan`]) finds the paths that may have changed and git is asked
+/// about those alone, so a clean worktree costs no git process at all; when the pass cannot
+/// tell, git is asked about everything.
+pub fn status_for_list(
+    dir: &Path,
+    index_file: &Path,
+    head_tree: Option<git2::Oid>,
+) -> Result<Status> {
+    let suspects =
+        head_tree.and_then(|tree| scan::suspects(dir, index_file, tree.as_bytes(), MOST_SUSPECTS));
+    match suspects {
+        Some(paths) if paths.is_empty() => Ok(Status::default()),
+        Some(paths) => {
+            let paths: Vec<&OsStr> = paths.iter().map(|p| OsStr::from_bytes(p)).collect();
+            status_of(dir, &paths)
+        }
+        None => status(dir),
+    }
+}
+
+/// `git status` limited to `paths` (taken literally), or of everything when there are none.
+fn status_of(dir: &Path, paths: &[&OsStr]) -> Result<Status> {
+    let mut args: Vec<&OsStr> = [
+        "--no-optional-locks",
+        "--literal-pathspecs",
+        "status",
+        "--porcelain",
+        "-z",
+        "--no-renames",
+        "--",
+    ]
+    .iter()
+    .map(OsStr::new)
+    .collect();
+    args.extend_from_slice(paths);
+    let out = git(dir, args)
+        .run()
+        .with_context(|| format!("could not read the status of {}", dir.display()))?;
     Ok(Status::parse(&out.stdout))
 }
 

@@ -7,6 +7,7 @@ mod env;
 mod finish;
 mod interrupt;
 mod lifecycle;
+mod list;
 mod native;
 mod prompts;
 mod recover;

@@ -1,0 +1,237 @@
+//! Which paths of a worktree could differ from its index, found without running git: the
+//! stat comparison git's index refresh makes, with `fstatat` relative to each directory (every
+//! directory opened with `O_NOFOLLOW`, so a symlink is never entered), and a `readdir` of each
+//! tracked directory for names the index lacks. `git status` then needs to look at those
+//! paths only; a worktree with none is clean.
+//!
+//! Any doubt makes a path a suspect: this pass may hand git a path that turns out clean,
+//! never leave out one that git would report.
+
+use std::collections::HashSet;
+use std::os::fd::AsFd;
+use std::path::Path;
+
+use nix::dir::Dir;
+use nix::fcntl::AtFlags;
+use nix::sys::stat::{fstatat, FileStat, Mode};
+
+use crate::delete::DIR_FLAGS;
+use crate::git::index::{self, Entry, Index};
+
+const S_IFMT: u32 = 0o170000;
+const S_IFREG: u32 = 0o100000;
+const S_IFLNK: u32 = 0o120000;
+
+/// The paths (relative to the worktree's top) that `git status` must look at, or `None`
+/// when this pass cannot tell (see [`suspects`]).
+pub type Suspects = Option<Vec<Vec<u8>>>;
+
+/// Suspect paths of the worktree at `top`, whose index is `index_file` and whose `HEAD` has
+/// the tree `head_tree`. `None` means: ask git about everything. That is the answer when
+/// something may be staged (the cache tree does not vouch that the index is `HEAD`), when a
+/// conflict or a `git add -N` entry is present, when the index is of a kind this reader does
+/// not know, or when there are more than `limit` suspects (racily clean entries among them).
+pub fn suspects(top: &Path, index_file: &Path, head_tree: &[u8], limit: usize) -> Suspects {
+    let index = index::read(index_file).ok()?;
+    if index.tree.as_ref().map(|t| &t[..]) != Some(head_tree)
+        || index
+            .entries
+            .iter()
+            .any(|e| e.stage != 0 || e.intent_to_add)
+        || index
+            .entries
+            .iter()
+            .filter(|e| is_racy(e, index.written))
+            .count()
+            > limit
+    {
+        return None;
+    }
+    let mut root = Dir::open(top, DIR_FLAGS, Mode::empty()).ok()?;
+    let mut walk = Walk {
+        index: &index,
+        suspects: Vec::new(),
+        limit,
+    };
+    walk.dir(&mut root, &index.entries, 0).ok()?;
+    Some(walk.suspects)
+}
+
+/// More than `limit` suspects, or a folder that could not be listed: ask git about all.
+struct Unsure;
+
+struct Walk<'a> {
+    index: &'a Index,
+    suspects: Vec<Vec<u8>>,
+    limit: usize,
+}
+
+impl<'a> Walk<'a> {
+    fn suspect(&mut self, path: &[u8]) -> Result<(), Unsure> {
+        if self.suspects.len() >= self.limit {
+            return Err(Unsure);
+        }
+        self.suspects.push(path.to_vec());
+        Ok(())
+    }
+
+    /// Looks at `entries`, all of them below `dir` (whose path is the first `prefix` bytes of
+    /// each), then at the names in `dir` that none of them accounts for.
+    fn dir(&mut self, dir: &mut Dir, entries: &'a [Entry], prefix: usize) -> Result<(), Unsure> {
+        let mut tracked: HashSet<&'a [u8]> = HashSet::new();
+        let mut rest = entries;
+        while let Some(first) = rest.first() {
+            let path = self.index.path(first);
+            let name = &path[prefix..];
+            match name.iter().position(|&b| b == b'/') {
+                None => {
+                    tracked.insert(name);
+                    if !first.assume_valid && !first.skip_worktree && self.changed(dir, first, name)
+                    {
+                        self.suspect(path)?;
+                    }
+                    rest = &rest[1..];
+                }
+                Some(slash) => {
+                    let sub = &path[..prefix + slash + 1];
+                    let inside = rest.partition_point(|e| self.index.path(e).starts_with(sub));
+                    let (below, after) = rest.split_at(inside);
+                    tracked.insert(&name[..slash]);
+                    match Dir::openat(dir.as_fd(), &name[..slash], DIR_FLAGS, Mode::empty()) {
+                        Ok(mut child) => self.dir(&mut child, below, sub.len())?,
+                        // Outside the sparse checkout: git does not look there either.
+                        Err(_) if below.iter().all(|e| e.skip_worktree) => {}
+                        // Gone, or now a file or a symlink.
+                        Err(_) => self.suspect(&sub[..sub.len() - 1])?,
+                    }
+                    rest = after;
+                }
+            }
+        }
+        let dir_path = entries
+            .first()
+            .map_or(&b""[..], |e| &self.index.path(e)[..prefix]);
+        let mut untracked = Vec::new();
+        for listed in dir.iter() {
+            let listed = listed.map_err(|_| Unsure)?;
+            let name = listed.file_name().to_bytes();
+            if !matches!(name, b"." | b".." | b".git") && !tracked.contains(name) {
+                untracked.push(name.to_vec());
+            }
+        }
+        for name in untracked {
+            self.suspect(&[dir_path, &name].concat())?;
+        }
+        Ok(())
+    }
+
+    fn changed(&self, dir: &Dir, entry: &Entry, name: &[u8]) -> bool {
+        match fstatat(dir.as_fd(), name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+            Ok(st) => differs(entry, &st, self.index.written),
+            Err(_) => true,
+        }
+    }
+}
+
+/// git's `ie_match_stat`, stricter where that is simpler: a file may have changed when its
+/// stat data differs in any field, or when it changed in the second the index was `written`
+/// (a time in seconds) or later.
+fn differs(entry: &Entry, st: &FileStat, written: i64) -> bool {
+    let kind = st.st_mode & S_IFMT;
+    let kind_differs = match entry.mode & S_IFMT {
+        S_IFREG => kind != S_IFREG || (st.st_mode ^ entry.mode) & 0o100 != 0,
+        S_IFLNK => kind != S_IFLNK,
+        // A submodule: git looks inside it, so must we.
+        _ => true,
+    };
+    kind_differs
+        || recorded(st) != entry.stat
+        // git empties the size of an entry it found racily clean ("smudges" it).
+        || (entry.stat.size == 0 && !entry.empty_blob)
+        || is_racy(entry, written)
+}
+
+/// Changed in the second the index was written, or later: the stat data cannot tell whether
+/// the content changed too. Right after a checkout that can be most files; the first git
+/// command that writes the index (a `git status`, `git add`…) settles them.
+fn is_racy(entry: &Entry, written: i64) -> bool {
+    i64::from(entry.stat.mtime.0) >= written && !entry.assume_valid && !entry.skip_worktree
+}
+
+/// `st` as git would record it in the index (each field cut to 32 bits).
+fn recorded(st: &FileStat) -> index::Stat {
+    index::Stat {
+        ctime: (st.st_ctime as u32, st.st_ctime_nsec as u32),
+        mtime: (st.st_mtime as u32, st.st_mtime_nsec as u32),
+        ino: st.st_ino as u32,
+        uid: st.st_uid,
+        gid: st.st_gid,
+        size: st.st_size as u32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry_for(st: &FileStat) -> Entry {
+        Entry {
+            stat: recorded(st),
+            mode: 0o100644,
+            stage: 0,
+            assume_valid: false,
+            skip_worktree: false,
+            intent_to_add: false,
+            empty_blob: false,
+            path: 0..0,
+        }
+    }
+
+    #[test]
+    fn trusts_stat_data_only_for_files_older_than_the_index() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("f");
+        std::fs::write(&file, "content\n").expect("write");
+        let st = nix::sys::stat::lstat(&file).expect("stat");
+        let entry = entry_for(&st);
+        let mtime = st.st_mtime;
+        assert!(
+            !differs(&entry, &st, mtime + 1),
+            "same stat data, older than the index"
+        );
+        assert!(
+            differs(&entry, &st, mtime),
+            "written in the index's second: racy"
+        );
+        assert!(
+            differs(&entry, &st, mtime - 1),
+            "written after the index: racy"
+        );
+        let bigger = Entry {
+            stat: index::Stat {
+                size: 9,
+                ..entry.stat
+            },
+            ..entry.clone()
+        };
+        assert!(differs(&bigger, &st, mtime + 1));
+        let smudged = Entry {
+            stat: index::Stat {
+                size: 0,
+                ..entry.stat
+            },
+            ..entry.clone()
+        };
+        assert!(differs(&smudged, &st, mtime + 1), "smudged by git");
+        let executable = Entry {
+            mode: 0o100755,
+            ..entry.clone()
+        };
+        assert!(differs(&executable, &st, mtime + 1));
+        let link = Entry {
+            mode: 0o120000,
+            ..entry
+        };
+        assert!(differs(&link, &st, mtime + 1));
+    }
+}
