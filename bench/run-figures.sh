@@ -18,7 +18,6 @@ files=${1:-100000}
 cargo build --release --locked -q
 bin=$PWD/target/release/git-par
 gen=${GEN_REPO:-bench/gen_repo.py}
-[ -f "$gen" ] || gen=/work/h-bench/bench/gen_repo.py
 bare=$(python3 "$gen" --files "$files")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

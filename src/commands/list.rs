@@ -276,22 +276,21 @@ fn fill_status(repo: &Repo, tasks: &mut [TaskInfo]) {
         .config()
         .is_ok_and(|c| c.get_bool("core.ignorecase").unwrap_or(false))
         && std::env::var_os("GIT_INDEX_FILE").is_none();
-    let jobs: Vec<(usize, &Checkout)> = tasks
+    let jobs: Vec<(usize, &TaskInfo, &Checkout)> = tasks
         .iter()
         .enumerate()
-        .filter_map(|(i, t)| Some((i, t.checkout.as_ref()?)))
+        .filter_map(|(i, t)| Some((i, t, t.checkout.as_ref()?)))
         .collect();
     let queue = Mutex::new(jobs.into_iter());
     let results: Mutex<Vec<(usize, Result<Status>)>> = Mutex::new(Vec::new());
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let paths: Vec<PathBuf> = tasks.iter().map(|t| t.path.clone()).collect();
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
-                while let Some((i, checkout)) = queue.lock().ok().and_then(|mut q| q.next()) {
+                while let Some((i, task, checkout)) = queue.lock().ok().and_then(|mut q| q.next()) {
                     let head_tree = checkout.head_tree.filter(|_| quick);
                     let status =
-                        status::status_for_list(&paths[i], &checkout.index_file, head_tree);
+                        status::status_for_list(&task.path, &checkout.index_file, head_tree);
                     if let Ok(mut r) = results.lock() {
                         r.push((i, status));
                     }
