@@ -77,6 +77,17 @@ fn assert_nothing_running(env: &TestEnv) {
     }
 }
 
+/// Waits for `child` and checks that it died of `sig`, as a shell would see it.
+fn died_of(child: Child, sig: Signal) -> Run {
+    let (status, run) = finish_output(child);
+    assert_eq!(status.signal(), Some(sig as i32), "{}", run.stderr);
+    run
+}
+
+fn assert_within(started: Instant, most: Duration) {
+    assert!(started.elapsed() < most, "took {:?}", started.elapsed());
+}
+
 fn finish_output(child: Child) -> (std::process::ExitStatus, Run) {
     let out = child.wait_with_output().expect("wait for git-par");
     (out.status, out.into())
@@ -501,14 +512,8 @@ fn ctrl_c_stops_every_command_removes_empty_tasks_and_keeps_work() {
     let child = interrupted_run(&env, "exec sleep 30", &[]);
     let started = Instant::now();
     signal(&child, Signal::SIGINT);
-    let (status, run) = finish_output(child);
-    assert_eq!(
-        status.signal(),
-        Some(Signal::SIGINT as i32),
-        "{}",
-        run.stderr
-    );
-    assert!(started.elapsed() < Duration::from_secs(8));
+    let run = died_of(child, Signal::SIGINT);
+    assert_within(started, Duration::from_secs(8));
     assert_nothing_running(&env);
     assert_work_kept_and_idle_removed(&env, &run);
     assert_eq!(json(&run)["interrupted"], "SIGINT");
@@ -527,13 +532,7 @@ fn ctrl_c_stops_what_the_commands_started_even_when_they_outlive_them() {
     // left in the command's process group after its leader is gone.
     let child = interrupted_run(&env, "sleep 30 & wait", &[]);
     signal(&child, Signal::SIGINT);
-    let (status, run) = finish_output(child);
-    assert_eq!(
-        status.signal(),
-        Some(Signal::SIGINT as i32),
-        "{}",
-        run.stderr
-    );
+    let run = died_of(child, Signal::SIGINT);
     assert_nothing_running(&env);
     assert_work_kept_and_idle_removed(&env, &run);
 }
@@ -545,18 +544,8 @@ fn ctrl_c_reaches_the_whole_process_group_of_each_command() {
     let child = interrupted_run(&env, "env --default-signal=INT sleep 30 & wait", &[]);
     let started = Instant::now();
     signal(&child, Signal::SIGINT);
-    let (status, run) = finish_output(child);
-    assert_eq!(
-        status.signal(),
-        Some(Signal::SIGINT as i32),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+    died_of(child, Signal::SIGINT);
+    assert_within(started, Duration::from_secs(5));
     assert_nothing_running(&env);
 }
 
@@ -567,14 +556,8 @@ fn commands_that_ignore_ctrl_c_are_killed_after_the_kill_timeout() {
     let child = interrupted_run(&env, "trap '' INT; exec sleep 30", &[]);
     let started = Instant::now();
     signal(&child, Signal::SIGINT);
-    let (status, run) = finish_output(child);
+    let run = died_of(child, Signal::SIGINT);
     let took = started.elapsed();
-    assert_eq!(
-        status.signal(),
-        Some(Signal::SIGINT as i32),
-        "{}",
-        run.stderr
-    );
     assert!(took >= Duration::from_millis(900), "{took:?}");
     assert!(took < Duration::from_secs(8), "{took:?}");
     assert!(run.stderr.contains("killed by SIGKILL"), "{}", run.stderr);
@@ -591,18 +574,8 @@ fn a_second_ctrl_c_kills_at_once() {
     // A separate press: further apart than git's forwarded echo of the same one.
     sleep(Duration::from_millis(600));
     signal(&child, Signal::SIGINT);
-    let (status, run) = finish_output(child);
-    assert_eq!(
-        status.signal(),
-        Some(Signal::SIGINT as i32),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+    let run = died_of(child, Signal::SIGINT);
+    assert_within(started, Duration::from_secs(5));
     assert!(run.stderr.contains("killed by SIGKILL"), "{}", run.stderr);
     assert_nothing_running(&env);
     assert_work_kept_and_idle_removed(&env, &run);
@@ -613,13 +586,7 @@ fn sigterm_is_passed_to_every_command_and_git_par_dies_by_it() {
     let env = TestEnv::new();
     let child = interrupted_run(&env, "exec sleep 30", &[]);
     signal(&child, Signal::SIGTERM);
-    let (status, run) = finish_output(child);
-    assert_eq!(
-        status.signal(),
-        Some(Signal::SIGTERM as i32),
-        "{}",
-        run.stderr
-    );
+    let run = died_of(child, Signal::SIGTERM);
     assert!(run.stderr.contains("killed by SIGTERM"), "{}", run.stderr);
     assert_nothing_running(&env);
     assert_work_kept_and_idle_removed(&env, &run);
@@ -630,8 +597,7 @@ fn killing_git_par_stops_its_commands_and_the_next_command_reports_the_run() {
     let env = TestEnv::new();
     let child = interrupted_run(&env, "exec sleep 30", &[]);
     signal(&child, Signal::SIGKILL);
-    let (status, _) = finish_output(child);
-    assert_eq!(status.signal(), Some(Signal::SIGKILL as i32));
+    died_of(child, Signal::SIGKILL);
     assert_nothing_running(&env);
     let list = env.par(["list"]).ok();
     assert!(
@@ -681,13 +647,7 @@ fn one_task_interrupted_without_a_terminal_passes_sigint_on_and_removes_an_empty
     let child = spawn_par(&env, &["run", "t1", "--start", "--", "sh", "-c", &script]);
     wait_for(&ready(&env, "t1"));
     signal(&child, Signal::SIGINT);
-    let (status, run) = finish_output(child);
-    assert_eq!(
-        status.signal(),
-        Some(Signal::SIGINT as i32),
-        "{}",
-        run.stderr
-    );
+    let run = died_of(child, Signal::SIGINT);
     assert!(run.stderr.contains("killed by SIGINT"), "{}", run.stderr);
     assert!(run.stderr.contains("; removed"), "{}", run.stderr);
     assert_eq!(env.branches(), vec!["main"]);
