@@ -265,6 +265,12 @@ impl TestEnv {
         self.commit_all(&format!("repo.par/{task}"), &format!("{task}: {file}"));
     }
 
+    /// `git par recover` finds nothing left to put right.
+    pub fn assert_nothing_to_recover(&self) {
+        let run = self.par(["recover"]).ok();
+        assert!(run.stderr.contains("Nothing to recover."), "{}", run.stderr);
+    }
+
     /// Local branch names.
     pub fn branches(&self) -> Vec<String> {
         self.git_out(["for-each-ref", "--format=%(refname:short)", "refs/heads"])

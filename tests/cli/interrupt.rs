@@ -65,11 +65,17 @@ fn interrupted_finish_before_the_merge_changes_nothing() {
 
 #[test]
 fn interrupted_finish_after_the_merge_completes_it() {
+    finish_completes_despite("finish:merged=SIGTERM", SIGTERM);
+}
+
+/// A signal at `failpoint` (after the merge) still ends with the finish done: merged, the
+/// task's branch and worktree gone, nothing left for recover.
+fn finish_completes_despite(failpoint: &str, signal: i32) {
     let env = TestEnv::new();
     env.task_with_commit("t", "f", "x\n");
     let run = env
-        .par_failing("finish:merged=SIGTERM", ["finish", "t"])
-        .killed_by(SIGTERM);
+        .par_failing(failpoint, ["finish", "t"])
+        .killed_by(signal);
     assert!(
         run.stderr.contains("had already happened"),
         "{}",
@@ -78,12 +84,7 @@ fn interrupted_finish_after_the_merge_completes_it() {
     assert_eq!(env.branches(), vec!["main"]);
     assert!(!env.root().join("repo.par").exists());
     assert_eq!(env.read("repo/f"), "x\n");
-    env.par(["recover"]).ok();
-    assert!(env
-        .par(["recover"])
-        .ok()
-        .stderr
-        .contains("Nothing to recover."));
+    env.assert_nothing_to_recover();
 }
 
 #[test]
@@ -128,23 +129,7 @@ fn interrupted_drop_before_saving_changes_nothing() {
 
 #[test]
 fn signal_during_a_git_command_after_the_merge_still_completes_the_finish() {
-    let env = TestEnv::new();
-    env.task_with_commit("t", "f", "x\n");
-    let run = env
-        .par_failing("finish:merged=SIGHUP+git", ["finish", "t"])
-        .killed_by(SIGHUP);
-    assert!(
-        run.stderr.contains("had already happened"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(env.branches(), vec!["main"]);
-    assert!(!env.root().join("repo.par").exists());
-    assert!(env
-        .par(["recover"])
-        .ok()
-        .stderr
-        .contains("Nothing to recover."));
+    finish_completes_despite("finish:merged=SIGHUP+git", SIGHUP);
 }
 
 #[test]
@@ -156,9 +141,5 @@ fn signal_during_a_git_command_after_the_rescue_still_completes_the_drop() {
         .killed_by(SIGTERM);
     assert_eq!(env.branches(), vec!["main"]);
     assert!(!env.root().join("repo.par").exists());
-    assert!(env
-        .par(["recover"])
-        .ok()
-        .stderr
-        .contains("Nothing to recover."));
+    env.assert_nothing_to_recover();
 }

@@ -190,11 +190,7 @@ fn recover_removes_private_index_copies_of_dead_processes() {
         .repo()
         .join(".git/worktrees/t/par-index.999999999.lock")
         .exists());
-    assert!(env
-        .par(["recover"])
-        .ok()
-        .stderr
-        .contains("Nothing to recover."));
+    env.assert_nothing_to_recover();
 }
 
 #[test]
@@ -238,11 +234,7 @@ fn recover_removes_half_written_files_and_the_empty_worktree_dir() {
         .join(".git/par/tasks/.t.json.tmp999999999")
         .exists());
     assert!(!env.root().join("repo.par").exists());
-    assert!(env
-        .par(["recover"])
-        .ok()
-        .stderr
-        .contains("Nothing to recover."));
+    env.assert_nothing_to_recover();
 }
 
 #[test]
@@ -261,9 +253,5 @@ fn recover_removes_journal_locks_and_records_a_crash_left_half_made() {
         .join(".git/par/journal/123-999999999.lock")
         .exists());
     assert!(!env.repo().join(".git/par/forgotten/job.999999999").exists());
-    assert!(env
-        .par(["recover"])
-        .ok()
-        .stderr
-        .contains("Nothing to recover."));
+    env.assert_nothing_to_recover();
 }
