@@ -70,7 +70,10 @@ fn live_view_shows_each_task_once_redraws_after_a_resize_and_stays_as_the_summar
     let mut s = on_terminal(&env, &script, 100);
     s.send_line("go").expect("go");
     let mut all = Vec::new();
+    // Both first lines are out (in either order: a and b start together), so every frame
+    // drawn from here on shows them.
     read_to(&mut s, "step-1-b", &mut all);
+    read_to(&mut s, "step-1-a", &mut all);
     // Let a few redraws happen, then look at the screen while a and b run and c waits: up
     // to c's line, the last of a frame.
     std::thread::sleep(Duration::from_millis(400));

@@ -271,6 +271,13 @@ fn zsh_tab_completes_git_par_and_git_dash_par() {
     .ok();
     assert_eq!(offers(&run.stdout)["git par finish "], Vec::<String>::new());
     assert!(!run.stdout.contains("error"), "{}", run.stdout);
+    // Regression: `compinit -d /dev/null` made zsh write its dump beside /dev/null and move
+    // it over it, leaving the whole machine a regular file there.
+    let null = fs::metadata("/dev/null").expect("/dev/null");
+    assert!(
+        std::os::unix::fs::FileTypeExt::is_char_device(&null.file_type()),
+        "/dev/null is no longer a device"
+    );
 }
 
 fn fish_capture(env: &TestEnv, sub: &str, lines: &[String]) -> Run {

@@ -10,7 +10,7 @@ for line in "$@"; do
   if [[ -n $dir ]]; then
     zpty z zsh -f -i
     zpty -w z "fpath=(${(q)dir} \$fpath)"
-    zpty -w z 'autoload -Uz compinit && compinit -u -d /dev/null'
+    zpty -w z 'autoload -Uz compinit && compinit -u -D'
   else
     zpty z zsh -l -i
   fi
