@@ -54,7 +54,7 @@ __git_par_cmd_start ()
 	case $cur in
 	--base=*) __git_par_revisions "${cur#*=}"; return ;;
 	--changes=*) __gitcomp "move copy leave" "" "${cur#*=}"; return ;;
-	-*) __gitcomp "--base= --changes= --no-cd --help"; return ;;
+	-*) __gitcomp "--base= --changes= --no-cd --wait --help"; return ;;
 	esac
 	case $(__git_par_position "$1" --base --changes) in
 	0) : ;;
@@ -74,7 +74,7 @@ __git_par_cmd_finish ()
 	--strategy=*) __gitcomp "merge squash rebase" "" "${cur#*=}"; return ;;
 	--message=*) :; return ;;
 	--changes=*) __gitcomp "commit discard" "" "${cur#*=}"; return ;;
-	-*) __gitcomp "--into= --strategy= --message= --changes= --keep --dry-run --help"; return ;;
+	-*) __gitcomp "--into= --strategy= --message= --changes= --keep --dry-run --stop-processes --wait --help"; return ;;
 	esac
 	case $(__git_par_position "$1" --into --strategy --message -m --changes) in
 	0) __git_par_tasks "$cur" ;;
@@ -84,7 +84,7 @@ __git_par_cmd_finish ()
 __git_par_cmd_sync ()
 {
 	case $cur in
-	-*) __gitcomp "--rebase --help"; return ;;
+	-*) __gitcomp "--rebase --wait --help"; return ;;
 	esac
 	case $(__git_par_position "$1") in
 	0) __git_par_tasks "$cur" ;;
@@ -94,7 +94,7 @@ __git_par_cmd_sync ()
 __git_par_cmd_drop ()
 {
 	case $cur in
-	-*) __gitcomp "--force --help"; return ;;
+	-*) __gitcomp "--force --stop-processes --wait --help"; return ;;
 	esac
 	case $(__git_par_position "$1") in
 	0) __git_par_tasks "$cur" ;;
@@ -151,7 +151,7 @@ __git_par_cmd_run ()
 	case $cur in
 	--jobs=*) :; return ;;
 	--base=*) __git_par_revisions "${cur#*=}"; return ;;
-	-*) __gitcomp "--jobs= --start --base= --finish --json --help"; return ;;
+	-*) __gitcomp "--jobs= --start --base= --finish --json --wait --help"; return ;;
 	esac
 	case $(__git_par_position "$1" --jobs -j --base) in
 	*[0-9]*) __git_par_tasks "$cur" ;;

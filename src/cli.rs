@@ -71,6 +71,9 @@ pub struct StartArgs {
     /// With `git par shell-init`: stay in this directory.
     #[arg(long)]
     pub no_cd: bool,
+    /// If another git par works in the task, wait for it instead of refusing.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
@@ -116,6 +119,13 @@ pub struct FinishArgs {
     /// Say what would happen, conflicts included, and change nothing.
     #[arg(short = 'n', long)]
     pub dry_run: bool,
+    /// Stop processes working inside the task's worktree (SIGTERM, then SIGKILL after
+    /// `par.killTimeout`) instead of refusing.
+    #[arg(long)]
+    pub stop_processes: bool,
+    /// If another git par works in the task, wait for it instead of refusing.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 /// Bring the base branch's new commits into a task (merge, or rebase).
@@ -126,6 +136,9 @@ pub struct SyncArgs {
     /// Rebase the task onto its base instead of merging.
     #[arg(long)]
     pub rebase: bool,
+    /// If another git par works in the task, wait for it instead of refusing.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 /// Throw a task away: its worktree and branch go, its work is saved first.
@@ -136,6 +149,13 @@ pub struct DropArgs {
     /// Do not ask, even when the task holds work (it is still saved first).
     #[arg(short, long)]
     pub force: bool,
+    /// Stop processes working inside the task's worktree (SIGTERM, then SIGKILL after
+    /// `par.killTimeout`) instead of refusing.
+    #[arg(long)]
+    pub stop_processes: bool,
+    /// If another git par works in the task, wait for it instead of refusing.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 /// Show every task: branch, base, ahead/behind, changes, age, path and anything odd.
@@ -206,6 +226,9 @@ pub struct RunArgs {
     /// A machine-readable summary on stdout.
     #[arg(long)]
     pub json: bool,
+    /// If another git par works in a task, wait for it instead of refusing.
+    #[arg(long)]
+    pub wait: bool,
     /// The command and its arguments; `{task}` is replaced by the task's name.
     #[arg(last = true, required = true, value_name = "command")]
     pub command: Vec<String>,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::cli::Strategy;
 use crate::error::{Error, Result};
-use crate::git::git;
+use crate::git::{git, Repo};
 
 pub const DEFAULT_BRANCH_PREFIX: &str = "par/";
 pub const DEFAULT_WORKTREE_DIR: &str = "../{repo}.par";
@@ -60,7 +60,17 @@ impl Config {
                 .hint("see 'git par --help' for the values it takes")
         };
         match key {
-            "par.branchprefix" => self.branch_prefix = value.to_string(),
+            "par.branchprefix" => {
+                // The prefix is checked as git checks branch names, with a task name after it.
+                if !git2::Reference::is_valid_name(&format!("refs/heads/{value}task")) {
+                    return Err(Error::usage(format!(
+                        "bad value '{value}' for par.branchPrefix: git takes no branch named '{value}<task>'"
+                    ))
+                    .hint("use something like 'par/' or 'agent-', or '' for none")
+                    .hint("nothing was changed"));
+                }
+                self.branch_prefix = value.to_string()
+            }
             "par.worktreedir" => self.worktree_dir = value.to_string(),
             "par.minfreespace" => self.min_free_space = parse_size(value).ok_or_else(bad)?,
             "par.finishstrategy" => {
@@ -81,6 +91,30 @@ impl Config {
             _ => {}
         }
         Ok(())
+    }
+}
+
+/// Refuses a worktree dir that would put tasks where removing one could hit the repository:
+/// inside the git dir, or around the main worktree (`.`, `..`).
+pub fn check_worktree_dir(repo: &Repo, dir: &Path) -> Result<()> {
+    let dir = crate::fsutil::resolve(dir);
+    let why = if dir.starts_with(&repo.common_dir) {
+        Some("it is inside the repository's git dir")
+    } else if repo.main_worktree.starts_with(&dir) {
+        Some("it holds the main worktree")
+    } else {
+        None
+    };
+    match why {
+        None => Ok(()),
+        Some(why) => Err(Error::usage(format!(
+            "bad value for par.worktreeDir: {} {why}",
+            dir.display()
+        ))
+        .hint(format!(
+            "set it to a folder of its own, such as the default: git config par.worktreeDir '{DEFAULT_WORKTREE_DIR}'"
+        ))
+        .hint("nothing was changed")),
     }
 }
 

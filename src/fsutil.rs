@@ -1,5 +1,5 @@
-//! Small file-system helpers that must be right every time: atomic writes and removal that
-//! never follows a symlink or leaves the folder it was given.
+//! Small file-system helpers that must be right every time: atomic writes, and paths
+//! normalized and resolved the same way everywhere.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -70,51 +70,4 @@ pub fn resolve(path: &Path) -> PathBuf {
 /// True when `inner` is `outer` or lies below it (both already resolved).
 pub fn is_within(inner: &Path, outer: &Path) -> bool {
     inner.starts_with(outer)
-}
-
-/// Removes empty folders from `path` up to, but not above, `stop`.
-pub fn remove_empty_parents(path: &Path, stop: &Path) {
-    let mut dir = Some(path);
-    while let Some(d) = dir {
-        if !d.starts_with(stop) || fs::remove_dir(d).is_err() {
-            break;
-        }
-        if d == stop {
-            break;
-        }
-        dir = d.parent();
-    }
-}
-
-/// Removes `path` and everything below it without following any symlink (std's
-/// `remove_dir_all` unlinks links and does not descend through them). A `path` that is
-/// itself a symlink is refused.
-pub fn remove_tree(path: &Path) -> io::Result<()> {
-    let meta = match fs::symlink_metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    if meta.file_type().is_symlink() {
-        return Err(io::Error::other(format!("{} is a symlink", path.display())));
-    }
-    if meta.is_dir() {
-        fs::remove_dir_all(path)
-    } else {
-        fs::remove_file(path)
-    }
-}
-
-/// A process that has `path` open, if any: git keeps a lock file open from creating it to
-/// committing it, so a lock no process holds open was left by a git that died.
-pub fn holder_of(path: &Path) -> Option<u32> {
-    let target = resolve(path);
-    let procs = fs::read_dir("/proc").ok()?;
-    procs.flatten().find_map(|proc_entry| {
-        let pid: u32 = proc_entry.file_name().to_string_lossy().parse().ok()?;
-        let fds = fs::read_dir(proc_entry.path().join("fd")).ok()?;
-        fds.flatten()
-            .any(|fd| fs::read_link(fd.path()).is_ok_and(|p| p == target))
-            .then_some(pid)
-    })
 }

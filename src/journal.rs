@@ -13,60 +13,29 @@ use nix::fcntl::Flock;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::fsutil;
 use crate::lock::flock_file;
+use crate::{fsutil, ops};
 
-/// What was being done, with what recovery needs to put it right.
+/// What was being done, with what recovery needs to put it right. Each operation's record,
+/// with its typed phase, lives beside its steps in `ops/`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "lowercase")]
 pub enum Op {
-    Start {
-        task: String,
-        branch: String,
-        path: PathBuf,
-        base_commit: String,
-        /// Folders that did not exist before and may be removed on rollback.
-        created_dirs: Vec<PathBuf>,
-        /// Worktree the changes were carried from, and the snapshot of them (a commit).
-        source: Option<PathBuf>,
-        snapshot: Option<String>,
-    },
-    Finish {
-        task: String,
-        branch: String,
-        path: PathBuf,
-        target: String,
-        target_before: String,
-        task_tip: String,
-        /// The worktree the target branch is checked out in, if any.
-        target_worktree: Option<PathBuf>,
-        /// The commit the target moves to when it is not the task's tip or a merge of it
-        /// (a squash, a rebase): how recovery tells that the merge happened.
-        #[serde(default)]
-        new_tip: Option<String>,
-        /// Where the worktree was moved to be deleted.
-        trash: Option<PathBuf>,
-    },
-    Drop {
-        task: String,
-        branch: String,
-        path: PathBuf,
-        rescue: Option<String>,
-        trash: Option<PathBuf>,
-    },
-    Sync {
-        task: String,
-        path: PathBuf,
-        head_before: String,
-        rebase: bool,
-    },
-    Run {
-        tasks: Vec<String>,
-        /// Process ids of the commands still running (each leads its own process group
-        /// when the run has many tasks). Not `pid`: that key is the entry's own.
-        #[serde(default)]
-        commands: Vec<u32>,
-    },
+    Start(ops::start::Journaled),
+    Finish(ops::finish::Journaled),
+    Drop(ops::drop::Journaled),
+    Sync(ops::sync::Journaled),
+    Run(RunOp),
+}
+
+/// A `git par run` in progress: what `recover` accounts for after a crash.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunOp {
+    pub tasks: Vec<String>,
+    /// Process ids of the commands still running (each leads its own process group when the
+    /// run has many tasks). Not `pid`: that key is the entry's own.
+    #[serde(default)]
+    pub commands: Vec<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -74,7 +43,6 @@ pub struct Entry {
     pub id: String,
     pub pid: u32,
     pub started: i64,
-    pub phase: String,
     #[serde(flatten)]
     pub op: Op,
 }
@@ -120,7 +88,6 @@ impl Journal {
             id,
             pid: std::process::id(),
             started: now(),
-            phase: "begin".into(),
             op,
         };
         let journal = Journal {
@@ -143,11 +110,6 @@ impl Journal {
         })
     }
 
-    pub fn set_phase(&mut self, phase: &str) -> Result<()> {
-        self.entry.phase = phase.to_string();
-        self.write()
-    }
-
     pub fn update(&mut self, f: impl FnOnce(&mut Op)) -> Result<()> {
         f(&mut self.entry.op);
         self.write()
@@ -161,9 +123,12 @@ impl Journal {
     }
 }
 
-/// An entry whose owner is gone, held locked while recovery works on it.
+/// An entry whose owner is gone, held locked while recovery works on it. Its text is read
+/// from disk and may be damaged or forged: `entry` is the error when it cannot be parsed, and
+/// every path in a parsed one is checked again before anything acts on it.
 pub struct Orphan {
-    pub entry: Entry,
+    pub id: String,
+    pub entry: std::result::Result<Entry, String>,
     pub path: PathBuf,
     lock_path: PathBuf,
     _lock: Flock<File>,
@@ -175,6 +140,25 @@ impl Orphan {
         fsutil::remove_file_if_exists(&self.lock_path)?;
         Ok(())
     }
+
+    /// Keeps an entry that recovery would not act on in `journal/refused/`, for the user to
+    /// look at, out of the way of the next `recover`.
+    pub fn set_aside(self) -> Result<PathBuf> {
+        let dir = self.path.with_file_name("refused");
+        fs::create_dir_all(&dir)?;
+        let to = dir.join(self.path.file_name().unwrap_or_default());
+        fs::rename(&self.path, &to)?;
+        fsutil::remove_file_if_exists(&self.lock_path)?;
+        Ok(to)
+    }
+
+    /// The command, for messages: `git par drop x`, or the file when it cannot be read.
+    pub fn describe(&self) -> String {
+        match &self.entry {
+            Ok(entry) => format!("'git par {}' (pid {})", entry.op.name(), entry.pid),
+            Err(_) => format!("git par command (journal entry {})", self.id),
+        }
+    }
 }
 
 /// Journal entries whose owners died (their lock is free), locked for the caller.
@@ -185,14 +169,22 @@ pub fn orphans(par_dir: &Path) -> Vec<Orphan> {
     let mut found: Vec<Orphan> = entries
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
         .filter_map(|path| {
             let lock_path = path.with_extension("lock");
             let lock = flock_file(&lock_path, false).ok()??;
-            let Ok(entry) = serde_json::from_slice::<Entry>(&fs::read(&path).ok()?) else {
-                return None;
-            };
+            let id = path.file_stem()?.to_string_lossy().into_owned();
+            let entry = fs::read(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| {
+                    serde_json::from_slice::<Entry>(&bytes).map_err(|e| e.to_string())
+                })
+                .and_then(|entry| match entry.id == id {
+                    true => Ok(entry),
+                    false => Err(format!("it names itself '{}'", entry.id)),
+                });
             Some(Orphan {
+                id,
                 entry,
                 path,
                 lock_path,
@@ -200,7 +192,7 @@ pub fn orphans(par_dir: &Path) -> Vec<Orphan> {
             })
         })
         .collect();
-    found.sort_by(|a, b| a.entry.id.cmp(&b.entry.id));
+    found.sort_by(|a, b| a.id.cmp(&b.id));
     found
 }
 
@@ -210,22 +202,29 @@ pub fn has_orphans(par_dir: &Path) -> bool {
 }
 
 impl Op {
-    /// Remembers where a worktree was moved for deletion (finish and drop).
-    pub fn set_trash(&mut self, to: PathBuf) {
-        if let Op::Finish { trash, .. } | Op::Drop { trash, .. } = self {
-            *trash = Some(to);
-        }
-    }
-
     /// The command and task, as the user typed them.
     pub fn name(&self) -> String {
         match self {
-            Op::Start { task, .. } => format!("start {task}"),
-            Op::Finish { task, .. } => format!("finish {task}"),
-            Op::Drop { task, .. } => format!("drop {task}"),
-            Op::Sync { task, .. } => format!("sync {task}"),
-            Op::Run { tasks, .. } => format!("run {}", tasks.join(" ")),
+            Op::Start(op) => format!("start {}", op.task),
+            Op::Finish(op) => format!("finish {}", op.task),
+            Op::Drop(op) => format!("drop {}", op.task),
+            Op::Sync(op) => format!("sync {}", op.task),
+            Op::Run(op) => format!("run {}", op.tasks.join(" ")),
         }
+    }
+
+    /// Where it had got to, in the journal's words.
+    pub fn phase(&self) -> String {
+        let word = match self {
+            Op::Start(op) => serde_json::to_value(op.phase),
+            Op::Finish(op) => serde_json::to_value(op.phase),
+            Op::Drop(op) => serde_json::to_value(op.phase),
+            Op::Sync(op) => serde_json::to_value(op.phase),
+            Op::Run(_) => return "running".into(),
+        };
+        word.ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
     }
 }
 

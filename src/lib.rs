@@ -14,8 +14,8 @@ pub mod journal;
 pub mod lock;
 pub mod manpage;
 pub mod merge;
-pub mod recovery;
-pub mod remove;
+pub mod ops;
+pub mod proc;
 pub mod rescue;
 pub mod run;
 pub mod shell;
@@ -56,9 +56,8 @@ pub fn open_repo(ui: &mut Ui) -> Result<git::Repo> {
     let orphans = journal::orphans(&repo.par_dir());
     for orphan in &orphans {
         ui.warn(&format!(
-            "an interrupted 'git par {}' (pid {}) left unfinished work",
-            orphan.entry.op.name(),
-            orphan.entry.pid
+            "an interrupted {} left unfinished work",
+            orphan.describe()
         ));
     }
     if !orphans.is_empty() {

@@ -125,3 +125,57 @@ fn refuse_nested_repositories(dir: &Path, snapshot: &crate::git::snapshot::Snaps
     .hint("commit and push their work, or move them out of the worktree, then try again")
     .hint("nothing was removed"))
 }
+
+/// Saves what a folder holds when git's record of it may be gone (a worktree a crash left in
+/// git-par's trash): its files (untracked included, ignored not) are read with the common git
+/// dir and a private index started from `head` (or from nothing), and kept only when they
+/// differ from `head` and from every `safe` commit. Returns the rescue ref, if one was made.
+pub fn save_folder(
+    repo: &Repo,
+    task: &str,
+    dir: &Path,
+    head: Option<&str>,
+    safe: &[String],
+    why: &str,
+) -> Result<Option<String>> {
+    let index = repo
+        .par_dir()
+        .join(format!("folder-index.{}", std::process::id()));
+    let with_index = |args: &[&str]| {
+        git(dir, args)
+            .env("GIT_DIR", &repo.common_dir)
+            .env("GIT_WORK_TREE", dir)
+            .env("GIT_INDEX_FILE", &index)
+            .run()
+    };
+    let result = (|| -> Result<String> {
+        match head {
+            Some(head) => with_index(&["read-tree", head])?,
+            None => with_index(&["read-tree", "--empty"])?,
+        };
+        with_index(&["add", "-A", "--", ":/"])?;
+        Ok(with_index(&["write-tree"])?.stdout_str())
+    })();
+    let _ = std::fs::remove_file(&index);
+    let _ = std::fs::remove_file(index.with_extension(format!("{}.lock", std::process::id())));
+    let tree = result.with_context(|| format!("could not read what {} holds", dir.display()))?;
+    let tree_of = |commit: &str| -> Option<String> {
+        let oid = commit.parse().ok()?;
+        Some(repo.git.find_commit(oid).ok()?.tree_id().to_string())
+    };
+    let known = head
+        .into_iter()
+        .map(str::to_string)
+        .chain(safe.iter().cloned())
+        .any(|c| tree_of(&c).as_deref() == Some(tree.as_str()));
+    if known {
+        return Ok(None);
+    }
+    let message = format!("{SNAPSHOT_SUBJECT} {task} (left in {})", dir.display());
+    let mut args = vec!["commit-tree", tree.as_str(), "-m", message.as_str()];
+    if let Some(head) = head {
+        args.extend(["-p", head]);
+    }
+    let commit = git(&repo.main_worktree, &args).run()?.stdout_str();
+    save(repo, task, &commit, why).map(Some)
+}

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::git::Repo;
+use crate::ops::gate::{Claim, Identity};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TaskRecord {
@@ -22,6 +23,64 @@ pub struct TaskRecord {
     pub path: PathBuf,
     /// Seconds since the epoch.
     pub created: i64,
+    /// The worktree dir as `start` resolved it (records from before it was kept: none, and
+    /// the current setting's is used).
+    #[serde(default)]
+    pub worktree_dir: Option<PathBuf>,
+    /// The worktree folder `start` made, to know it again before removing it.
+    #[serde(default)]
+    pub identity: Option<Identity>,
+    /// Folders `start` made on the way to the worktree, deepest first: removed with the task
+    /// when empty, and no others.
+    #[serde(default)]
+    pub created_dirs: Vec<PathBuf>,
+}
+
+impl TaskRecord {
+    /// What the record says of the task's worktree, for the removal gate to check.
+    pub fn claim(&self, repo: &Repo) -> Claim {
+        Claim {
+            task: self.task.clone(),
+            path: self.path.clone(),
+            worktree_dir: self
+                .worktree_dir
+                .clone()
+                .unwrap_or_else(|| repo.worktree_dir()),
+            identity: self.identity,
+        }
+    }
+
+    /// A record read from disk is believed only when it is self-consistent: its own name, a
+    /// branch name git takes, and a worktree path that is the task's folder in its worktree dir.
+    fn check(&self, name: &str) -> std::result::Result<(), String> {
+        if self.task != name {
+            return Err(format!("it names task '{}'", self.task));
+        }
+        validate_name(name).map_err(|e| e.message)?;
+        if !git2::Reference::is_valid_name(&format!("refs/heads/{}", self.branch)) {
+            return Err(format!("its branch '{}' is no branch name", self.branch));
+        }
+        let path_ok = self.path.is_absolute() && fsutil::normalize(&self.path) == self.path;
+        let in_dir = self
+            .worktree_dir
+            .as_ref()
+            .map_or(true, |dir| self.path == dir.join(name));
+        if !path_ok || !in_dir {
+            return Err(format!(
+                "its worktree path {} is not the task's folder",
+                self.path.display()
+            ));
+        }
+        let hex = |s: &str| s.bytes().all(|b| b.is_ascii_hexdigit());
+        if !(self.base_commit.is_empty() || self.base_commit.len() >= 40 && hex(&self.base_commit))
+        {
+            return Err(format!(
+                "its base commit '{}' is no commit id",
+                self.base_commit
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Refuses names that git would not take in a branch or that could leave the worktree dir.
@@ -78,14 +137,62 @@ fn records_dir(repo: &Repo) -> PathBuf {
     repo.par_dir().join("tasks")
 }
 
-fn record_file(repo: &Repo, task: &str) -> PathBuf {
-    let name = task.replace('%', "%25").replace('/', "%2F");
-    records_dir(repo).join(format!("{name}.json"))
+/// A task name as a file name: `/` and `%` escaped, so `fix/a` and `fix%2Fa` stay apart.
+pub fn file_stem(task: &str) -> String {
+    task.replace('%', "%25").replace('/', "%2F")
 }
 
+fn record_file(repo: &Repo, task: &str) -> PathBuf {
+    records_dir(repo).join(format!("{}.json", file_stem(task)))
+}
+
+/// The record of `task`: `None` when there is none or it cannot be believed (see
+/// [`damaged`]).
 pub fn load(repo: &Repo, task: &str) -> Option<TaskRecord> {
-    let text = fs::read(record_file(repo, task)).ok()?;
-    serde_json::from_slice(&text).ok()
+    read(&record_file(repo, task), task).ok()
+}
+
+fn read(file: &Path, task: &str) -> std::result::Result<TaskRecord, String> {
+    let text = fs::read(file).map_err(|e| e.to_string())?;
+    let record: TaskRecord = serde_json::from_slice(&text).map_err(|e| e.to_string())?;
+    record.check(task)?;
+    Ok(record)
+}
+
+fn decode_stem(stem: &str) -> String {
+    stem.replace("%2F", "/").replace("%25", "%")
+}
+
+/// Records that cannot be believed (unreadable, or not self-consistent), with why.
+pub fn damaged(repo: &Repo) -> Vec<(PathBuf, String)> {
+    record_files(repo)
+        .into_iter()
+        .filter_map(|(file, task)| read(&file, &task).err().map(|why| (file, why)))
+        .collect()
+}
+
+/// Moves a record that cannot be believed to `tasks/damaged/`, for the user to look at.
+pub fn set_aside(file: &Path) -> Result<PathBuf> {
+    let dir = file.with_file_name("damaged");
+    fs::create_dir_all(&dir)?;
+    let to = dir.join(file.file_name().unwrap_or_default());
+    fs::rename(file, &to)?;
+    Ok(to)
+}
+
+fn record_files(repo: &Repo) -> Vec<(PathBuf, String)> {
+    let Ok(entries) = fs::read_dir(records_dir(repo)) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
+        .filter_map(|p| {
+            let task = decode_stem(&p.file_stem()?.to_string_lossy());
+            Some((p, task))
+        })
+        .collect()
 }
 
 pub fn save(repo: &Repo, record: &TaskRecord) -> Result<()> {
@@ -100,13 +207,9 @@ pub fn remove(repo: &Repo, task: &str) -> Result<()> {
 }
 
 pub fn all(repo: &Repo) -> Vec<TaskRecord> {
-    let Ok(entries) = fs::read_dir(records_dir(repo)) else {
-        return Vec::new();
-    };
-    let mut records: Vec<TaskRecord> = entries
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
-        .filter_map(|e| serde_json::from_slice(&fs::read(e.path()).ok()?).ok())
+    let mut records: Vec<TaskRecord> = record_files(repo)
+        .into_iter()
+        .filter_map(|(file, task)| read(&file, &task).ok())
         .collect();
     records.sort_by(|a, b| a.task.cmp(&b.task));
     records
@@ -145,6 +248,9 @@ fn unrecorded(repo: &Repo, task: &str) -> Option<TaskRecord> {
         base_commit: String::new(),
         path,
         created: 0,
+        worktree_dir: None,
+        identity: None,
+        created_dirs: Vec::new(),
     })
 }
 

@@ -12,8 +12,9 @@ use crate::error::Result;
 use crate::git::Repo;
 use crate::journal;
 use crate::lock::RepoLock;
+use crate::ops::{self, gate};
 use crate::ui::Ui;
-use crate::{fsutil, recovery, remove, task};
+use crate::{fsutil, proc, rescue, task};
 
 #[derive(Debug, Serialize)]
 pub struct Finding {
@@ -55,12 +56,25 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
         });
     };
     for orphan in journal::orphans(&repo.par_dir()) {
-        let what = format!(
-            "interrupted 'git par {}' (pid {}, {})",
-            orphan.entry.op.name(),
-            orphan.entry.pid,
-            orphan.entry.phase
-        );
+        let entry = match &orphan.entry {
+            Ok(entry) => entry,
+            Err(why) => {
+                let what = format!("journal entry {}", orphan.path.display());
+                let detail = format!("it cannot be read ({why}), so nothing it names was touched");
+                if dry_run {
+                    say("leave alone", what, detail);
+                    continue;
+                }
+                let kept = orphan.set_aside()?;
+                say(
+                    "leave alone",
+                    what,
+                    format!("{detail}; it is kept as {}", kept.display()),
+                );
+                continue;
+            }
+        };
+        let what = format!("interrupted {} ({})", orphan.describe(), entry.op.phase());
         if dry_run {
             say(
                 "recover",
@@ -69,24 +83,56 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
             );
             continue;
         }
-        let steps = recovery::roll_back(repo, ui, &orphan.entry)?;
-        let saved = steps.iter().any(|s| s.starts_with("saved"));
-        let detail = if steps.is_empty() {
-            "nothing was left to undo".to_string()
-        } else {
-            steps.join("; ")
-        };
-        say(if saved { "saved" } else { "recovered" }, what, detail);
-        orphan.done()?;
+        match ops::recover(repo, ui, entry) {
+            Ok(steps) => {
+                let saved = steps.iter().any(|s| s.starts_with("saved"));
+                let detail = if steps.is_empty() {
+                    "nothing was left to undo".to_string()
+                } else {
+                    steps.join("; ")
+                };
+                say(if saved { "saved" } else { "recovered" }, what, detail);
+                orphan.done()?;
+            }
+            Err(err) => {
+                let kept = orphan.set_aside()?;
+                say(
+                    "leave alone",
+                    what,
+                    format!(
+                        "{}; nothing more was done, and the entry is kept as {}",
+                        err.message,
+                        kept.display()
+                    ),
+                );
+            }
+        }
+    }
+    for (file, why) in task::damaged(repo) {
+        let what = format!("task record {}", file.display());
+        if dry_run {
+            say("leave alone", what, format!("it cannot be believed: {why}"));
+            continue;
+        }
+        let kept = task::set_aside(&file)?;
+        say(
+            "leave alone",
+            what,
+            format!(
+                "it cannot be believed ({why}); it is kept as {}, and its task is treated as unrecorded",
+                kept.display()
+            ),
+        );
     }
     let busy = journal::has_live_entries(&repo.par_dir());
     let wt_dir = repo.worktree_dir();
     let worktrees = repo.worktrees();
     for wt in worktrees.iter().filter(|w| !w.is_main) {
         let real = fsutil::resolve(&wt.path);
-        if real.starts_with(&wt_dir) && !wt.path.exists() && !busy {
+        let gone = std::fs::symlink_metadata(&wt.path).is_err();
+        if real.starts_with(&wt_dir) && gone && !busy {
             if !dry_run {
-                remove::forget_worktree(repo, wt)?;
+                gate::forget_admin(repo, &wt.git_dir)?;
             }
             say(
                 "clean up",
@@ -98,7 +144,7 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
             );
         }
     }
-    if let Ok(entries) = fs::read_dir(remove::trash_dir(repo)) {
+    if let Ok(entries) = fs::read_dir(wt_dir.join(gate::TRASH)) {
         for entry in entries.flatten() {
             let id = entry.file_name().to_string_lossy().into_owned();
             if journal::journal_dir(&repo.par_dir())
@@ -107,34 +153,51 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
             {
                 continue;
             }
-            if !dry_run {
-                crate::delete::delete_tree(&entry.path(), &mut |_| {})?;
+            let what = format!("unfinished removal {}", entry.path().display());
+            let trashed = match gate::find_trashed(repo, &wt_dir, &id, None) {
+                Ok(Some(trashed)) => trashed,
+                Ok(None) => continue,
+                Err(err) => {
+                    say("leave alone", what, err.message);
+                    continue;
+                }
+            };
+            if dry_run {
+                say(
+                    "clean up",
+                    what,
+                    "it would be saved if it holds anything, then deleted".into(),
+                );
+                continue;
             }
-            say(
-                "clean up",
-                format!("unfinished removal {}", entry.path().display()),
-                "deleted what was left".into(),
-            );
+            let head = trashed.admin.as_deref().and_then(ops::head_of);
+            let saved = rescue::save_folder(
+                repo,
+                "recovered",
+                &trashed.path,
+                head.as_deref(),
+                &[],
+                "recover",
+            )?;
+            if let Some(admin) = &trashed.admin {
+                gate::forget_admin(repo, admin)?;
+            }
+            trashed.delete(ui)?;
+            let detail = match saved {
+                Some(saved) => format!("saved what it held as {saved}, then deleted it"),
+                None => "it held nothing that is not safe elsewhere; deleted it".into(),
+            };
+            say("clean up", what, detail);
         }
         if !dry_run {
-            let _ = fs::remove_dir(remove::trash_dir(repo));
+            let _ = fs::remove_dir(wt_dir.join(gate::TRASH));
         }
     }
     let registered: Vec<PathBuf> = worktrees.iter().map(|w| fsutil::resolve(&w.path)).collect();
     for folder in unknown_folders(&wt_dir, &registered) {
-        if is_empty_dir(&folder) {
-            if busy {
-                continue;
-            }
-            if !dry_run {
-                let _ = fs::remove_dir(&folder);
-            }
-            say(
-                "clean up",
-                format!("empty folder {}", folder.display()),
-                "nothing was in it".into(),
-            );
-        } else {
+        // An empty folder holds nothing to report, and git par did not make it (the folders
+        // a start made are removed when that start is rolled back).
+        if !is_empty_dir(&folder) {
             say(
                 "leave alone",
                 format!("folder {}", folder.display()),
@@ -192,11 +255,11 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
         .chain(forgotten)
     {
         if !dry_run {
-            let _ = if temp.is_dir() {
-                fs::remove_dir_all(&temp)
+            if temp.is_dir() {
+                crate::delete::delete_tree(&temp, &mut |_| {})?;
             } else {
-                fs::remove_file(&temp)
-            };
+                let _ = fs::remove_file(&temp);
+            }
         }
         say(
             "clean up",
@@ -205,7 +268,7 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
         );
     }
     for lock in git_locks(&repo.common_dir) {
-        match fsutil::holder_of(&lock) {
+        match proc::holder_of(&lock) {
             Some(pid) => say(
                 "leave alone",
                 format!("git lock file {}", lock.display()),
@@ -223,10 +286,6 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
             }
         }
     }
-    // The worktree dir goes with its last task, as after a finish or a drop.
-    if !busy && !dry_run && is_empty_dir(&wt_dir) {
-        let _ = fs::remove_dir(&wt_dir);
-    }
     Ok(findings)
 }
 
@@ -241,7 +300,7 @@ fn unknown_folders(wt_dir: &Path, registered: &[PathBuf]) -> Vec<PathBuf> {
         };
         for entry in entries.flatten() {
             let path = entry.path();
-            if path.file_name().is_some_and(|n| n == remove::TRASH) {
+            if path.file_name().is_some_and(|n| n == gate::TRASH) {
                 continue;
             }
             let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
@@ -277,17 +336,15 @@ fn stale_temp_files(par_dir: &Path) -> Vec<PathBuf> {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             name.starts_with('.')
-                && name.rsplit_once(".tmp").is_some_and(|(_, pid)| {
-                    !pid.is_empty()
-                        && pid.chars().all(|c| c.is_ascii_digit())
-                        && !Path::new("/proc").join(pid).exists()
-                })
+                && name
+                    .rsplit_once(".tmp")
+                    .is_some_and(|(_, pid)| proc::is_dead_pid(pid))
         })
         .collect()
 }
 
 /// git's records of removed worktrees that a git par, now gone, had set aside to delete
-/// (`par/forgotten/<name>.<pid>`, see `remove::forget_worktree`).
+/// (`par/forgotten/<name>.<pid>`, see `gate::forget_admin`).
 fn forgotten_records(par_dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = fs::read_dir(par_dir.join("forgotten")) else {
         return Vec::new();
@@ -300,9 +357,7 @@ fn forgotten_records(par_dir: &Path) -> Vec<PathBuf> {
                 .extension()
                 .map(|x| x.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            !pid.is_empty()
-                && pid.chars().all(|c| c.is_ascii_digit())
-                && !Path::new("/proc").join(pid).exists()
+            proc::is_dead_pid(&pid)
         })
         .collect()
 }
@@ -314,7 +369,6 @@ fn stale_private_indexes(common_dir: &Path) -> Vec<PathBuf> {
     if let Ok(entries) = fs::read_dir(common_dir.join("worktrees")) {
         dirs.extend(entries.flatten().map(|e| e.path()));
     }
-    let alive = |pid: &str| Path::new("/proc").join(pid).exists();
     dirs.iter()
         .filter_map(|d| fs::read_dir(d).ok())
         .flat_map(|entries| entries.flatten().map(|e| e.path()))
@@ -325,7 +379,7 @@ fn stale_private_indexes(common_dir: &Path) -> Vec<PathBuf> {
                 .unwrap_or_default();
             name.strip_prefix("par-index.")
                 .map(|rest| rest.trim_end_matches(".lock"))
-                .is_some_and(|pid| pid.chars().all(|c| c.is_ascii_digit()) && !alive(pid))
+                .is_some_and(proc::is_dead_pid)
         })
         .collect()
 }

@@ -34,6 +34,7 @@ pub fn run(args: RunArgs, ui: &mut Ui) -> Result<u8> {
         finish: args.finish,
         json: args.json,
         jobs: args.jobs.unwrap_or(repo.config.max_workers),
+        wait: args.wait,
     };
     match args.tasks.as_slice() {
         [one] => single::run(&repo, ui, &settings, one),

@@ -50,14 +50,16 @@ impl Repo {
             current_worktree.clone()
         };
         let config = Config::load(&cwd)?;
-        Ok(Repo {
+        let repo = Repo {
             git,
             common_dir,
             main_worktree,
             current_worktree,
             cwd,
             config,
-        })
+        };
+        crate::config::check_worktree_dir(&repo, &repo.worktree_dir())?;
+        Ok(repo)
     }
 
     /// git-par's own folder inside the common git dir.

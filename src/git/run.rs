@@ -21,13 +21,17 @@ use nix::unistd::Pid;
 use crate::cleanup;
 use crate::error::{Error, Result};
 
-/// Environment that would point a child git at another repository than `-C` names.
-const REPO_ENV: [&str; 5] = [
+/// Environment that would point a child (git, or a task's command) at another repository than
+/// the one meant; git sets some of these when it runs `git par` from a hook or an alias.
+pub const REPO_ENV: [&str; 8] = [
     "GIT_DIR",
     "GIT_WORK_TREE",
     "GIT_INDEX_FILE",
     "GIT_COMMON_DIR",
     "GIT_PREFIX",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_NAMESPACE",
 ];
 
 pub struct Git {

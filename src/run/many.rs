@@ -25,7 +25,8 @@ use crate::error::{Error, Kind, Result};
 use crate::fsutil;
 use crate::git::status::Status;
 use crate::git::Repo;
-use crate::journal::{Journal, Op};
+use crate::journal::{Journal, Op, RunOp};
+use crate::ops::lease::Lease;
 use crate::task::{self, TaskRecord};
 use crate::ui::Ui;
 
@@ -48,6 +49,8 @@ impl Proc {
 
 struct Slot {
     name: String,
+    /// Held from the task's turn until the run ends.
+    lease: Option<Lease>,
     record: Option<TaskRecord>,
     created: bool,
     /// Branch tip when the command started.
@@ -88,6 +91,7 @@ pub fn run(repo: &Repo, ui: &mut Ui, settings: &Settings, tasks: &[String]) -> R
         }
         slots.push(Slot {
             name: name.clone(),
+            lease: None,
             record,
             created: false,
             before: None,
@@ -101,10 +105,10 @@ pub fn run(repo: &Repo, ui: &mut Ui, settings: &Settings, tasks: &[String]) -> R
     let keeper = GroupKeeper::spawn()?;
     let journal = Journal::begin(
         &repo.par_dir(),
-        Op::Run {
+        Op::Run(RunOp {
             tasks: tasks.to_vec(),
             commands: Vec::new(),
-        },
+        }),
     )?;
     let (done_tx, done_rx) = mpsc::channel();
     let mut run = Run {
@@ -160,23 +164,37 @@ impl Run<'_> {
     }
 
     fn log_path(&self, name: &str) -> PathBuf {
-        let file = name.replace('%', "%25").replace('/', "%2F");
+        let file = task::file_stem(name);
         self.repo.par_dir().join("logs").join(format!("{file}.log"))
     }
 
-    /// Creates task `i` if needed, then starts its command.
+    /// Takes task `i`'s lease, creates the task if needed, then starts its command.
     fn launch(&mut self, ui: &mut Ui, i: usize) {
+        let (repo, settings, name) = (self.repo, self.settings, self.slots[i].name.clone());
+        match self
+            .view
+            .with_ui(ui, |ui| super::lease(repo, ui, settings, &name))
+        {
+            Ok(lease) => self.slots[i].lease = Some(lease),
+            Err(err) => {
+                self.view.with_ui(ui, |ui| ui.error(&err));
+                self.not_run(ui, i, err.message);
+                return;
+            }
+        }
         if self.slots[i].record.is_none() {
             if self.out_of_space {
                 self.not_run(ui, i, "not created: out of disk space".into());
                 return;
             }
             self.view.show(ui, i, Mark::Waiting, "creating the task");
-            let (repo, settings, name) = (self.repo, self.settings, self.slots[i].name.clone());
+            let Some(lease) = self.slots[i].lease.as_ref() else {
+                return;
+            };
             let prepared = self.view.with_ui(ui, |ui| {
                 let commit = super::base_commit(repo, settings).map_err(|e| (e, false))?;
                 super::check_space(repo, commit, &name).map_err(|e| (e, true))?;
-                super::prepare(repo, ui, settings, &name).map_err(|e| (e, false))
+                super::prepare(repo, ui, settings, lease, &name).map_err(|e| (e, false))
             });
             match prepared {
                 Ok((record, created)) => {
@@ -260,8 +278,8 @@ impl Run<'_> {
             .filter_map(|s| s.proc.as_ref().map(|p| p.pid))
             .collect();
         let _ = self.journal.update(|op| {
-            if let Op::Run { commands, .. } = op {
-                *commands = running;
+            if let Op::Run(run) = op {
+                run.commands = running;
             }
         });
     }
@@ -305,10 +323,13 @@ impl Run<'_> {
         }
         self.view
             .show(ui, i, Mark::Waiting, &format!("{ran}, finishing"));
-        let (repo, name) = (self.repo, self.slots[i].name.clone());
+        let repo = self.repo;
+        let (Some(lease), Some(record)) = (&self.slots[i].lease, &self.slots[i].record) else {
+            return;
+        };
         match self
             .view
-            .with_ui(ui, |ui| super::finish_task(repo, ui, &name))
+            .with_ui(ui, |ui| super::finish_task(repo, ui, lease, record))
         {
             Ok(outcome) => {
                 self.slots[i].report.outcome = Outcome::Finished;
@@ -417,11 +438,13 @@ impl Run<'_> {
             self.view.show(ui, i, Mark::Bad, &text);
             return;
         }
-        let (repo, record) = (self.repo, slot.record.clone());
-        let Some(record) = record else { return };
+        let repo = self.repo;
+        let (Some(lease), Some(record)) = (&slot.lease, &slot.record) else {
+            return;
+        };
         match self
             .view
-            .with_ui(ui, |ui| super::remove_empty(repo, ui, &record))
+            .with_ui(ui, |ui| super::remove_empty(repo, ui, lease, record))
         {
             Ok(()) => {
                 self.slots[i].report.outcome = Outcome::Removed;

@@ -16,25 +16,13 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::cli::StartChanges;
-use crate::commands::{drop, finish, start};
 use crate::error::{Error, Result};
 use crate::git::Repo;
+use crate::ops::lease::Lease;
+use crate::ops::{drop, finish, start};
 use crate::space;
 use crate::task::{self, TaskRecord};
 use crate::ui::Ui;
-
-/// Environment that would point a git inside the command at another repository than the
-/// task's worktree; git sets some of these when it runs `git par` from a hook or an alias.
-const REPO_ENV: [&str; 8] = [
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_INDEX_FILE",
-    "GIT_COMMON_DIR",
-    "GIT_PREFIX",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_NAMESPACE",
-];
 
 /// What the user asked for, shared by both modes.
 pub struct Settings {
@@ -44,6 +32,19 @@ pub struct Settings {
     pub finish: bool,
     pub json: bool,
     pub jobs: usize,
+    /// Wait for a task another git par works in, instead of refusing it.
+    pub wait: bool,
+}
+
+/// Takes the lease of a task this run is to work in.
+pub fn lease(repo: &Repo, ui: &mut Ui, settings: &Settings, task: &str) -> Result<Lease> {
+    Lease::take(
+        repo,
+        ui,
+        task,
+        &format!("git par run {task}"),
+        settings.wait,
+    )
 }
 
 /// The task's record, created first (as `git par start` would) when `--start` asks for it
@@ -52,6 +53,7 @@ pub fn prepare(
     repo: &Repo,
     ui: &mut Ui,
     settings: &Settings,
+    lease: &Lease,
     task: &str,
 ) -> Result<(TaskRecord, bool)> {
     if let Some(record) = task::load(repo, task) {
@@ -69,10 +71,9 @@ pub fn prepare(
         base: settings.base.as_deref(),
         changes: Some(StartChanges::Leave),
     };
-    start::start(repo, ui, &request)?;
-    let record = task::load(repo, task)
-        .ok_or_else(|| Error::failed(format!("task '{task}' was created but has no record")))?;
-    Ok((record, true))
+    let started = start::start(repo, ui, lease, &request)?;
+    crate::commands::start::report(ui, &started);
+    Ok((started.record, true))
 }
 
 /// Refuses a task whose worktree folder is gone: the command would run nowhere.
@@ -118,7 +119,7 @@ pub fn command_for(repo: &Repo, record: &TaskRecord, command: &[String]) -> Comm
     let argv = substitute(command, &record.task);
     let mut cmd = Command::new(&argv[0]);
     cmd.args(&argv[1..]).current_dir(&record.path);
-    for var in REPO_ENV {
+    for var in crate::git::run::REPO_ENV {
         cmd.env_remove(var);
     }
     let base = record
@@ -232,23 +233,32 @@ pub fn duration(d: Duration) -> String {
 
 /// Finishes a task as `git par finish <task>` would, with its default strategy; uncommitted
 /// changes are asked about only where `ui` may prompt, and refused otherwise.
-pub fn finish_task(repo: &Repo, ui: &mut Ui, task: &str) -> Result<finish::Outcome> {
+pub fn finish_task(
+    repo: &Repo,
+    ui: &mut Ui,
+    lease: &Lease,
+    record: &TaskRecord,
+) -> Result<finish::Outcome> {
     let request = finish::Request {
-        task: Some(task.to_string()),
         into: None,
         strategy: None,
         message: None,
         changes: None,
         keep: false,
         dry_run: false,
+        stop_processes: false,
     };
-    finish::finish(repo, ui, &request)
+    finish::finish(repo, ui, lease, record, &request)
 }
 
 /// Removes a task this run created once it is known to hold no work; `git par drop` still
 /// refuses if work appeared meanwhile.
-pub fn remove_empty(repo: &Repo, ui: &mut Ui, record: &TaskRecord) -> Result<()> {
-    drop::drop_task(repo, ui, record, false).map(|_| ())
+pub fn remove_empty(repo: &Repo, ui: &mut Ui, lease: &Lease, record: &TaskRecord) -> Result<()> {
+    let request = drop::Request {
+        force: false,
+        stop_processes: false,
+    };
+    drop::drop_task(repo, ui, lease, record, &request).map(|_| ())
 }
 
 #[cfg(test)]

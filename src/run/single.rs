@@ -13,21 +13,23 @@ use super::{Outcome, Report, Settings};
 use crate::cleanup;
 use crate::error::{Error, Result};
 use crate::git::Repo;
-use crate::journal::{Journal, Op};
+use crate::journal::{Journal, Op, RunOp};
+use crate::ops::lease::Lease;
 use crate::task::TaskRecord;
 use crate::ui::Ui;
 
 pub fn run(repo: &Repo, ui: &mut Ui, settings: &Settings, task: &str) -> Result<u8> {
-    let (record, created) = super::prepare(repo, ui, settings, task)?;
+    let lease = super::lease(repo, ui, settings, task)?;
+    let (record, created) = super::prepare(repo, ui, settings, &lease, task)?;
     super::check_worktree(&record)?;
     let mut journal = Journal::begin(
         &repo.par_dir(),
-        Op::Run {
+        Op::Run(RunOp {
             tasks: vec![task.to_string()],
             commands: Vec::new(),
-        },
+        }),
     )?;
-    let result = run_in(repo, ui, settings, &record, created, &mut journal);
+    let result = run_in(repo, ui, settings, &lease, &record, created, &mut journal);
     journal.done()?;
     result
 }
@@ -36,6 +38,7 @@ fn run_in(
     repo: &Repo,
     ui: &mut Ui,
     settings: &Settings,
+    lease: &Lease,
     record: &TaskRecord,
     created: bool,
     journal: &mut Journal,
@@ -47,8 +50,8 @@ fn run_in(
     let cmd = super::command_for(repo, record, &settings.command);
     let pid = child::spawn_foreground(cmd, task)?.id();
     journal.update(|op| {
-        if let Op::Run { commands, .. } = op {
-            commands.push(pid);
+        if let Op::Run(run) = op {
+            run.commands.push(pid);
         }
     })?;
     let exit = wait(pid, foreground)?;
@@ -78,13 +81,13 @@ fn run_in(
     let mut failed = !exit.success();
     if stopped {
         if created && held.as_ref().is_ok_and(Holdings::is_empty) {
-            match super::remove_empty(repo, ui, record) {
+            match super::remove_empty(repo, ui, lease, record) {
                 Ok(()) => report.outcome = Outcome::Removed,
                 Err(err) => report.error = Some(err.message),
             }
         }
     } else if settings.finish && exit.success() {
-        match super::finish_task(repo, ui, task) {
+        match super::finish_task(repo, ui, lease, record) {
             Ok(_) => report.outcome = Outcome::Finished,
             Err(err) => {
                 ui.error(&err);

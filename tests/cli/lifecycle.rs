@@ -218,7 +218,11 @@ fn start_refuses_to_carry_changes_mid_merge() {
     env.commit_all("repo", "main");
     env.git_in("repo", ["merge", "other"]).code(1);
     let run = env.par(["start", "x", "--changes", "move"]).code(1);
-    assert!(run.stderr.contains("middle of a merge"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("has a merge in progress"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(env.branches(), vec!["main", "other"]);
 }
 

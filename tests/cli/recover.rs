@@ -150,7 +150,9 @@ fn recover_reports_leftovers_and_touches_only_what_is_safe() {
         report.contains("leave alone: folder") && report.contains("stranger"),
         "{report}"
     );
-    assert!(report.contains("clean up: empty folder"), "{report}");
+    // An empty folder is nobody's work, but git par did not make it either: it stays.
+    assert!(!report.contains("empty folder"), "{report}");
+    assert!(env.root().join("repo.par/empty").is_dir());
     assert!(
         report.contains("leave alone: branch 'par/orphan-branch'"),
         "{report}"
@@ -216,7 +218,7 @@ fn recover_removes_git_locks_no_process_holds_and_keeps_held_ones() {
 }
 
 #[test]
-fn recover_removes_half_written_files_and_the_empty_worktree_dir() {
+fn recover_removes_half_written_files_and_its_empty_trash() {
     let env = TestEnv::new();
     env.par(["start", "t"]).ok();
     env.par(["drop", "t"]).ok();
@@ -233,7 +235,7 @@ fn recover_removes_half_written_files_and_the_empty_worktree_dir() {
         .repo()
         .join(".git/par/tasks/.t.json.tmp999999999")
         .exists());
-    assert!(!env.root().join("repo.par").exists());
+    assert!(!env.root().join("repo.par/.par-trash").exists());
     env.assert_nothing_to_recover();
 }
 

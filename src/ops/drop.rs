@@ -1,0 +1,241 @@
+//! Dropping a task: whatever it holds that its base does not (commits, uncommitted and
+//! untracked files, detached and nested work) is saved under `refs/par/rescued/` before
+//! anything goes.
+//!
+//! | phase      | done so far                       | a crash here is put right by           |
+//! |------------|-----------------------------------|----------------------------------------|
+//! | `begin`    | checks passed, saving the work    | finishing the drop (saving again)      |
+//! | `saved`    | the work is saved                 | finishing the drop                     |
+//! | `removing` | the worktree is in the trash      | finishing the drop                     |
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::gate::Identity;
+use super::lease::Lease;
+use super::{Interrupted, Removal};
+use crate::error::{Error, Result};
+use crate::git::status;
+use crate::git::{git, Repo};
+use crate::journal::{Journal, Op};
+use crate::task::{self, TaskRecord};
+use crate::ui::Ui;
+use crate::{cleanup, rescue};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    Begin,
+    Saved,
+    Removing,
+}
+
+/// What the journal keeps of a drop.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Journaled {
+    pub phase: Phase,
+    pub task: String,
+    pub branch: String,
+    pub path: PathBuf,
+    pub worktree_dir: PathBuf,
+    /// The folder being removed, once it was proven.
+    #[serde(default)]
+    pub identity: Option<Identity>,
+    pub rescue: Option<String>,
+}
+
+pub struct Request {
+    /// Drop even when the task holds work (it is saved first).
+    pub force: bool,
+    pub stop_processes: bool,
+}
+
+/// What a task holds beyond its base, in words; `None` when it holds nothing.
+pub fn held_work(repo: &Repo, record: &TaskRecord) -> Result<Option<String>> {
+    let mut parts = Vec::new();
+    if let Some(tip) = repo.branch_tip(&record.branch) {
+        let base = record
+            .base
+            .as_deref()
+            .and_then(|b| repo.branch_tip(b))
+            .or_else(|| record.base_commit.parse().ok());
+        let Some(base) = base else {
+            parts.push(format!("branch '{}', whose base is unknown", record.branch));
+            return Ok(Some(parts.join("\n")));
+        };
+        let (ahead, _) = repo.git.graph_ahead_behind(tip, base)?;
+        if ahead > 0 {
+            let range = format!("{base}..{tip}");
+            let log = git(
+                &repo.main_worktree,
+                ["log", "--oneline", "-n", "10", &range],
+            )
+            .run()?
+            .stdout_str();
+            parts.push(format!("{ahead} commit(s) not in its base:\n{log}"));
+        }
+    }
+    if record.path.is_dir() {
+        let head = git(&record.path, ["symbolic-ref", "-q", "HEAD"]).output()?;
+        let on = head.stdout_str();
+        if on != format!("refs/heads/{}", record.branch) {
+            let at = match on.strip_prefix("refs/heads/") {
+                Some(branch) => format!("on branch '{branch}'"),
+                None => "detached".into(),
+            };
+            parts.push(format!(
+                "its worktree's HEAD is {at}, off the task's branch"
+            ));
+        }
+        let status = status::status(&record.path)?;
+        if !status.is_clean() {
+            let files: Vec<String> = status
+                .entries
+                .iter()
+                .take(20)
+                .map(|(code, path)| format!("{code} {path}"))
+                .collect();
+            parts.push(format!(
+                "{} uncommitted change(s):\n{}",
+                status.entries.len(),
+                files.join("\n")
+            ));
+        }
+    }
+    Ok((!parts.is_empty()).then(|| parts.join("\n")))
+}
+
+/// Drops the task; returns the rescue ref its work was saved under, if it held any.
+pub fn drop_task(
+    repo: &Repo,
+    ui: &mut Ui,
+    lease: &Lease,
+    record: &TaskRecord,
+    req: &Request,
+) -> Result<Option<String>> {
+    let name = &record.task;
+    lease.covers(name)?;
+    if let Some(work) = held_work(repo, record)? {
+        if !req.force {
+            ui.note(&format!(
+                "Task '{name}' holds work that would be thrown away:\n{work}"
+            ));
+            if !ui.interactive {
+                return Err(Error::failed(format!("task '{name}' holds work; not dropping it"))
+                    .hint(format!("'git par drop --force {name}' drops it (the work is saved under refs/par/rescued/ first)")));
+            }
+            if !ui
+                .prompter
+                .confirm(&format!("Drop task '{name}'? Its work is saved first"))?
+            {
+                return Err(Error::failed("cancelled; nothing was changed"));
+            }
+        }
+    }
+    cleanup::check()?;
+    let tip = repo.branch_tip(&record.branch);
+    let base_tip = record
+        .base
+        .as_deref()
+        .and_then(|b| repo.branch_tip(b))
+        .map(|t| t.to_string());
+    let safe_in =
+        base_tip.or_else(|| (!record.base_commit.is_empty()).then(|| record.base_commit.clone()));
+    let mut removal = Removal {
+        record,
+        tip,
+        safe: Vec::from_iter(safe_in),
+        stop_processes: req.stop_processes,
+    };
+    let owned = super::check_removal(repo, &removal)?;
+    let mut journal = Journal::begin(
+        &repo.par_dir(),
+        Op::Drop(Journaled {
+            phase: Phase::Begin,
+            task: name.clone(),
+            branch: record.branch.clone(),
+            path: record.path.clone(),
+            worktree_dir: record.claim(repo).worktree_dir,
+            identity: owned.as_ref().map(|o| o.identity()),
+            rescue: None,
+        }),
+    )?;
+    let worktree = owned.as_ref().map(|o| o.path());
+    let saved = rescue::save_task(
+        repo,
+        name,
+        worktree,
+        tip.map(|t| t.to_string()).as_deref(),
+        &removal.safe,
+        "drop",
+    );
+    let saved = match saved {
+        Ok(saved) => saved,
+        Err(err) => {
+            journal.done()?;
+            return Err(err);
+        }
+    };
+    journal.update(|op| {
+        if let Op::Drop(d) = op {
+            d.rescue.clone_from(&saved);
+            d.phase = Phase::Saved;
+        }
+    })?;
+    cleanup::past_point_of_no_return();
+    cleanup::failpoint("drop:saved");
+    removal
+        .safe
+        .extend(saved.as_deref().and_then(|r| super::commit_of(repo, r)));
+    let late = match super::teardown(repo, ui, &mut journal, &removal, owned) {
+        Ok(late) => late,
+        Err(err) => return Err(super::settle_journal(journal, err)),
+    };
+    journal.done()?;
+    ui.note(&format!("Dropped task '{name}'."));
+    if let Some(saved) = &saved {
+        ui.note(&format!(
+            "Its work is saved as {saved}; 'git par rescued' shows how to restore it."
+        ));
+    }
+    if let Some(late) = &late {
+        ui.note(&format!(
+            "Files that changed while it was being removed are saved as {late}."
+        ));
+    }
+    if let Some(sig) = cleanup::pending() {
+        return Err(Error::interrupted(sig).hint("the work was saved, so the drop was completed"));
+    }
+    Ok(saved.or(late))
+}
+
+/// A drop saves the work before it removes anything, so after a crash it is always finished.
+pub fn recover(repo: &Repo, ui: &mut Ui, id: &str, op: &Journaled) -> Result<Vec<String>> {
+    let base_tip = task::load(repo, &op.task)
+        .and_then(|r| r.base)
+        .and_then(|b| repo.branch_tip(&b));
+    let saved = op
+        .rescue
+        .as_deref()
+        .filter(|r| r.starts_with(rescue::PREFIX))
+        .and_then(|r| repo.git.refname_to_id(r).ok());
+    let safe = base_tip
+        .into_iter()
+        .chain(saved)
+        .map(|o| o.to_string())
+        .collect();
+    super::complete_removal(
+        repo,
+        ui,
+        &Interrupted {
+            id,
+            task: &op.task,
+            branch: &op.branch,
+            path: &op.path,
+            worktree_dir: &op.worktree_dir,
+            identity: op.identity,
+            safe,
+        },
+    )
+}

@@ -1,0 +1,724 @@
+//! Finishing a task: merge it into its base (or `--into`), then take the task apart.
+//!
+//! The merge is worked out first without touching anything (so a conflict changes nothing),
+//! then applied: where the target branch is checked out, by git in that worktree, with git's
+//! protection of local changes; elsewhere by a compare-and-swap of the branch ref. Before any
+//! of it, finish refuses what belongs to someone else: a merge, rebase, cherry-pick, revert
+//! or bisect in progress in the target's worktree, a target branch being rebased anywhere,
+//! and a task whose HEAD has left its branch (its work would not be what is merged).
+//!
+//! | phase      | done so far                         | a crash here is put right by         |
+//! |------------|-------------------------------------|--------------------------------------|
+//! | `begin`    | checks passed, merge about to happen| undoing a half-made merge of ours    |
+//! | `merged`   | the target holds the task's work    | taking the task apart                |
+//! | `removing` | the worktree is in the trash        | taking the task apart                |
+
+use std::path::PathBuf;
+
+use git2::Oid;
+use serde::{Deserialize, Serialize};
+
+use super::gate::Identity;
+use super::guard;
+use super::lease::Lease;
+use super::{Interrupted, Removal};
+use crate::cli::{FinishChanges, Strategy};
+use crate::error::{Error, Result};
+use crate::git::status::{self, Status};
+use crate::git::{git, Repo};
+use crate::journal::{Journal, Op};
+use crate::lock::RepoLock;
+use crate::merge::{self, Plan, Sides};
+use crate::task::TaskRecord;
+use crate::ui::Ui;
+use crate::{cleanup, rescue};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    Begin,
+    Merged,
+    Removing,
+}
+
+/// What the journal keeps of a finish.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Journaled {
+    pub phase: Phase,
+    pub task: String,
+    pub branch: String,
+    pub path: PathBuf,
+    pub worktree_dir: PathBuf,
+    pub target: String,
+    pub target_before: String,
+    pub task_tip: String,
+    /// The worktree the target branch is checked out in, if any.
+    pub target_worktree: Option<PathBuf>,
+    /// The commit the target moves to when it is not the task's tip or a merge of it
+    /// (a squash, a rebase): how recovery tells that the merge happened.
+    #[serde(default)]
+    pub new_tip: Option<String>,
+    /// The folder being removed, once it was proven.
+    #[serde(default)]
+    pub identity: Option<Identity>,
+}
+
+pub struct Request {
+    pub into: Option<String>,
+    pub strategy: Option<Strategy>,
+    pub message: Option<String>,
+    pub changes: Option<FinishChanges>,
+    pub keep: bool,
+    pub dry_run: bool,
+    pub stop_processes: bool,
+}
+
+#[derive(Debug)]
+pub struct Outcome {
+    pub task: String,
+    pub target: String,
+    pub plan: Plan,
+    /// Where the target branch is checked out, if anywhere.
+    pub target_worktree: Option<PathBuf>,
+    pub removed: bool,
+    /// A rescue ref made for commits that the merge did not keep (squash, rebase).
+    pub rescue: Option<String>,
+}
+
+pub fn finish(
+    repo: &Repo,
+    ui: &mut Ui,
+    lease: &Lease,
+    record: &TaskRecord,
+    req: &Request,
+) -> Result<Outcome> {
+    let record = record.clone();
+    let name = record.task.clone();
+    lease.covers(&name)?;
+    let target = match req.into.clone().or_else(|| record.base.clone()) {
+        Some(target) => target,
+        None => {
+            return Err(
+                Error::failed(format!("task '{name}' has no base branch to merge into")).hint(
+                    format!(
+                        "it started from commit {}; name a branch with --into",
+                        short(&record.base_commit)
+                    ),
+                ),
+            )
+        }
+    };
+    if target == record.branch {
+        return Err(Error::usage(format!("cannot merge '{target}' into itself")));
+    }
+    if repo.branch_tip(&target).is_none() {
+        return Err(Error::failed(format!(
+            "there is no branch '{target}' to merge task '{name}' into"
+        ))
+        .hint("name an existing branch with --into"));
+    }
+    let strategy = req.strategy.unwrap_or(repo.config.finish_strategy);
+    refuse_head_off_branch(&record)?;
+    refuse_others_state(repo, &target)?;
+    let discard = settle_changes(ui, &record, req)?;
+
+    let task_tip = repo.branch_tip(&record.branch).ok_or_else(|| {
+        Error::failed(format!("task '{name}' has no branch '{}'", record.branch))
+            .hint("'git par recover' looks into tasks that lost their branch")
+    })?;
+    if req.dry_run {
+        return dry_run(repo, ui, &record, &target, task_tip, strategy, req);
+    }
+    cleanup::check()?;
+
+    let removal = Removal {
+        record: &record,
+        tip: Some(task_tip),
+        safe: Vec::new(),
+        stop_processes: req.stop_processes,
+    };
+    // Checked before the merge too: a merge whose removal is then refused would leave the
+    // task merged but standing.
+    let identity = match req.keep {
+        true => None,
+        false => super::check_removal(repo, &removal)?.map(|o| o.identity()),
+    };
+    let lock = RepoLock::acquire(&repo.par_dir(), ui, &format!("git par finish {name}"))?;
+    refuse_others_state(repo, &target)?;
+    let Planned {
+        sides,
+        message,
+        plan,
+        target_worktree,
+    } = work_out(
+        repo,
+        &record,
+        &target,
+        task_tip,
+        strategy,
+        req.message.as_deref(),
+    )?;
+    let target_tip = sides.target_tip;
+    let mut journal = Journal::begin(
+        &repo.par_dir(),
+        Op::Finish(Journaled {
+            phase: Phase::Begin,
+            task: name.clone(),
+            branch: record.branch.clone(),
+            path: record.path.clone(),
+            worktree_dir: record.claim(repo).worktree_dir,
+            target: target.clone(),
+            target_before: target_tip.to_string(),
+            task_tip: task_tip.to_string(),
+            target_worktree: target_worktree.clone(),
+            new_tip: match plan {
+                Plan::NewTip(tip) => Some(tip.to_string()),
+                _ => None,
+            },
+            identity,
+        }),
+    )?;
+    cleanup::failpoint("finish:begin");
+    if let Some(sig) = cleanup::pending() {
+        journal.done()?;
+        return Err(Error::interrupted(sig).hint("nothing was changed"));
+    }
+    if let Err(err) = apply(
+        repo,
+        &sides,
+        &plan,
+        target_worktree.as_deref(),
+        &message,
+        req.message.is_some(),
+    ) {
+        let undone = match &journal.entry.op {
+            Op::Finish(op) => undo_merge(op),
+            _ => Ok(Vec::new()),
+        };
+        if undone.is_ok() {
+            journal.done()?;
+        }
+        return Err(err);
+    }
+    cleanup::past_point_of_no_return();
+    journal.update(|op| {
+        if let Op::Finish(f) = op {
+            f.phase = Phase::Merged;
+        }
+    })?;
+    cleanup::failpoint("finish:merged");
+    drop(lock);
+    ui.note(&format!(
+        "Merged '{}' into '{target}' ({}).",
+        record.branch,
+        plan.describe()
+    ));
+
+    let mut outcome = Outcome {
+        task: name.clone(),
+        target: target.clone(),
+        plan,
+        target_worktree: target_worktree.clone(),
+        removed: false,
+        rescue: None,
+    };
+    if req.keep {
+        journal.done()?;
+        ui.note(&format!(
+            "Kept task '{name}' (--keep): {}",
+            record.path.display()
+        ));
+    } else {
+        match take_apart(repo, ui, &mut journal, removal, discard) {
+            Ok(saved) => outcome.rescue = saved,
+            Err(err) => return Err(super::settle_journal(journal, err)),
+        }
+        journal.done()?;
+        outcome.removed = true;
+    }
+    match &target_worktree {
+        Some(path) => ui.note(&format!("'{target}' is checked out at {}", path.display())),
+        None => ui.note(&format!("'{target}' is not checked out in any worktree")),
+    }
+    if let Some(sig) = cleanup::pending() {
+        return Err(Error::interrupted(sig).hint(format!(
+            "the merge into '{target}' had already happened, so the finish was completed"
+        )));
+    }
+    Ok(outcome)
+}
+
+/// Removes the task once merged. Commits that the target does not contain (after a squash or
+/// rebase) and discarded changes are saved first.
+fn take_apart(
+    repo: &Repo,
+    ui: &mut Ui,
+    journal: &mut Journal,
+    mut removal: Removal,
+    discarded: bool,
+) -> Result<Option<String>> {
+    let record = removal.record;
+    let task_tip = removal.tip.map(|t| t.to_string());
+    let target_tip = match &journal.entry.op {
+        Op::Finish(f) => repo.branch_tip(&f.target),
+        _ => None,
+    };
+    let owned = super::check_removal(repo, &removal)?;
+    let worktree = owned.as_ref().map(|o| o.path()).filter(|_| discarded);
+    removal.safe.extend(target_tip.map(|t| t.to_string()));
+    let saved = rescue::save_task(
+        repo,
+        &record.task,
+        worktree,
+        task_tip.as_deref(),
+        &removal.safe,
+        "finish",
+    )?;
+    removal
+        .safe
+        .extend(saved.as_deref().and_then(|r| super::commit_of(repo, r)));
+    if let Some(saved) = &saved {
+        ui.note(&format!("Saved what the merge did not keep as {saved}"));
+    }
+    if !discarded && record.path.exists() {
+        // Checked before the merge; checked again now, in case something wrote meanwhile.
+        let status = status::status(&record.path)?;
+        if !status.is_clean() {
+            return Err(Error::failed(format!(
+                "task '{}' was merged, but its worktree has new changes: {}",
+                record.task,
+                list_files(&status)
+            ))
+            .hint(format!(
+                "the worktree and branch are kept; commit and finish again, or 'git par drop {}'",
+                record.task
+            )));
+        }
+    }
+    let late = super::teardown(repo, ui, journal, &removal, owned)?;
+    if let Some(late) = &late {
+        ui.note(&format!(
+            "Files that changed while it was being removed are saved as {late}"
+        ));
+    }
+    Ok(saved.or(late))
+}
+
+/// The task's worktree must still have the task's branch checked out: an agent that switched
+/// branch or detached left its work where a merge of the task's branch would not take it.
+fn refuse_head_off_branch(record: &TaskRecord) -> Result<()> {
+    if !record.path.is_dir() {
+        return Ok(());
+    }
+    let head = git(&record.path, ["symbolic-ref", "-q", "HEAD"]).output()?;
+    let on = head.stdout_str();
+    if on == format!("refs/heads/{}", record.branch) {
+        return Ok(());
+    }
+    let at = match on.strip_prefix("refs/heads/") {
+        Some(branch) => format!("on branch '{branch}'"),
+        None => {
+            let commit = git(&record.path, ["rev-parse", "--short", "HEAD"]).output()?;
+            format!("detached at {}", commit.stdout_str())
+        }
+    };
+    Err(Error::failed(format!(
+        "task '{}' has its HEAD {at}, not on its branch '{}'",
+        record.task, record.branch
+    ))
+    .hint(format!(
+        "bring that work onto '{}' (git -C {} switch {} and merge it), or drop the task (its work is saved)",
+        record.branch,
+        record.path.display(),
+        record.branch
+    ))
+    .hint("the task was kept as it is"))
+}
+
+/// Refuses when the target's worktree has an operation of the user's in progress, or the
+/// target branch is being rebased or bisected anywhere.
+fn refuse_others_state(repo: &Repo, target: &str) -> Result<()> {
+    if let Some(wt) = repo
+        .worktrees()
+        .into_iter()
+        .find(|w| w.branch() == Some(target))
+    {
+        guard::refuse_in_progress(
+            &wt.path,
+            &wt.git_dir,
+            &format!("the worktree of '{target}'"),
+        )?;
+    }
+    if let Some(how) = guard::branch_moving(repo, target) {
+        return Err(Error::failed(format!("branch '{target}' is {how}")).hint(
+            "finish that first; git par does not move a branch under it (nothing was changed)",
+        ));
+    }
+    Ok(())
+}
+
+/// After an interrupted merge into a checked-out target: aborts the half-made merge only when
+/// it is provably the finish's own (MERGE_HEAD is the task's tip and ORIG_HEAD the target's
+/// tip before); anything else in progress there is the user's and is left alone.
+fn undo_merge(op: &Journaled) -> Result<Vec<String>> {
+    let Some(dir) = op.target_worktree.as_deref().filter(|d| d.is_dir()) else {
+        return Ok(Vec::new());
+    };
+    let git_dir = guard::git_dir_of(dir);
+    let read = |f: &str| std::fs::read_to_string(git_dir.join(f)).map(|s| s.trim().to_string());
+    let ours = read("MERGE_HEAD").is_ok_and(|m| m == op.task_tip)
+        && read("ORIG_HEAD").is_ok_and(|o| o == op.target_before);
+    if !ours {
+        return Ok(match guard::in_progress(&git_dir) {
+            Some(what) => vec![format!(
+                "left the {what} in progress in {} alone: it is not the finish's",
+                dir.display()
+            )],
+            None => Vec::new(),
+        });
+    }
+    git(dir, ["merge", "--abort"]).critical().run()?;
+    Ok(vec![format!(
+        "aborted the half-done merge in {}",
+        dir.display()
+    )])
+}
+
+/// A finish whose process is gone: taken apart when the merge is in, else its half-made
+/// merge (if provably its own) is undone.
+pub fn recover(repo: &Repo, ui: &mut Ui, id: &str, op: &Journaled) -> Result<Vec<String>> {
+    let mut done = undo_merge(op)?;
+    let holds = |commit: &str| -> Result<bool> {
+        match (repo.branch_tip(&op.target), commit.parse::<Oid>()) {
+            (Some(now), Ok(c)) => Ok(now == c || repo.git.graph_descendant_of(now, c)?),
+            _ => Ok(false),
+        }
+    };
+    let merged =
+        holds(&op.task_tip)? || op.new_tip.as_deref().map(holds).transpose()? == Some(true);
+    if merged {
+        // Past the point of no return: the merge is in, so finish taking the task apart.
+        let safe = repo
+            .branch_tip(&op.target)
+            .map(|t| t.to_string())
+            .into_iter()
+            .collect();
+        done.extend(super::complete_removal(
+            repo,
+            ui,
+            &Interrupted {
+                id,
+                task: &op.task,
+                branch: &op.branch,
+                path: &op.path,
+                worktree_dir: &op.worktree_dir,
+                identity: op.identity,
+                safe,
+            },
+        )?);
+    }
+    Ok(done)
+}
+
+fn apply(
+    repo: &Repo,
+    sides: &Sides,
+    plan: &Plan,
+    target_worktree: Option<&std::path::Path>,
+    message: &str,
+    message_given: bool,
+) -> Result<()> {
+    let new_tip = match plan {
+        Plan::AlreadyMerged => return Ok(()),
+        Plan::FastForward(to) | Plan::NewTip(to) => *to,
+        Plan::MergeCommit { tree } => match target_worktree {
+            // git itself makes the merge commit there, running the user's hooks.
+            Some(dir) => {
+                let mut args = vec!["merge", "--no-ff", "--no-edit"];
+                if message_given {
+                    args.extend(["-m", message]);
+                }
+                args.push(sides.branch);
+                return merge_in_worktree(dir, &args, sides);
+            }
+            None => {
+                let (tree, target, task) = (
+                    tree.to_string(),
+                    sides.target_tip.to_string(),
+                    sides.task_tip.to_string(),
+                );
+                let out = git(
+                    &repo.main_worktree,
+                    [
+                        "commit-tree",
+                        &tree,
+                        "-p",
+                        &target,
+                        "-p",
+                        &task,
+                        "-m",
+                        message,
+                    ],
+                )
+                .run()?;
+                out.stdout_str().parse()?
+            }
+        },
+    };
+    match target_worktree {
+        Some(dir) => merge_in_worktree(
+            dir,
+            &["merge", "--ff-only", "--no-edit", &new_tip.to_string()],
+            sides,
+        ),
+        None => {
+            let refname = format!("refs/heads/{}", sides.target);
+            let reflog = format!("par finish: merge {}", sides.branch);
+            git(
+                &repo.main_worktree,
+                [
+                    "update-ref",
+                    "-m",
+                    &reflog,
+                    &refname,
+                    &new_tip.to_string(),
+                    &sides.target_tip.to_string(),
+                ],
+            )
+            .critical()
+            .run()
+            .map_err(|e| e.context(format!("could not move '{}'", sides.target)))?;
+            Ok(())
+        }
+    }
+}
+
+/// Runs a merge in the worktree where the target is checked out. git refuses before changing
+/// anything when local changes there would be overwritten; a merge that stops half-way is
+/// aborted, so no half-merge is ever left behind.
+fn merge_in_worktree(dir: &std::path::Path, args: &[&str], sides: &Sides) -> Result<()> {
+    let out = git(dir, args).critical().output()?;
+    if out.success() {
+        return Ok(());
+    }
+    let git_dir = crate::git::snapshot::git_dir(dir)?;
+    if git_dir.join("MERGE_HEAD").exists() {
+        git(dir, ["merge", "--abort"]).critical().run()?;
+    }
+    let stderr = out.stderr_str();
+    Err(Error::failed(format!(
+        "git could not merge '{}' into '{}' in {}: {}",
+        sides.branch,
+        sides.target,
+        dir.display(),
+        stderr
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("merge failed")
+    ))
+    .hint(format!(
+        "nothing was changed; {} is as it was",
+        dir.display()
+    ))
+    .hint(
+        stderr
+            .lines()
+            .skip(1)
+            .filter(|l| !l.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(" "),
+    ))
+}
+
+/// The merge worked out, and where it would happen.
+struct Planned<'a> {
+    sides: Sides<'a>,
+    message: String,
+    plan: Plan,
+    target_worktree: Option<PathBuf>,
+}
+
+fn work_out<'a>(
+    repo: &Repo,
+    record: &'a TaskRecord,
+    target: &'a str,
+    task_tip: Oid,
+    strategy: Strategy,
+    message: Option<&str>,
+) -> Result<Planned<'a>> {
+    let target_tip = repo
+        .branch_tip(target)
+        .ok_or_else(|| Error::failed(format!("branch '{target}' is gone")))?;
+    let sides = Sides {
+        target,
+        target_tip,
+        branch: &record.branch,
+        task: &record.task,
+        task_tip,
+    };
+    let message = message_for(repo, strategy, &sides, message);
+    let plan = merge::plan(repo, strategy, &sides, &message)?;
+    let target_worktree = repo
+        .worktrees()
+        .into_iter()
+        .find(|w| w.branch() == Some(target))
+        .map(|w| w.path);
+    Ok(Planned {
+        sides,
+        message,
+        plan,
+        target_worktree,
+    })
+}
+
+fn message_for(repo: &Repo, strategy: Strategy, sides: &Sides, given: Option<&str>) -> String {
+    if let Some(message) = given {
+        return message.to_string();
+    }
+    match strategy {
+        Strategy::Squash => merge::squash_message(repo, sides),
+        _ => merge::merge_message(sides.branch, sides.target),
+    }
+}
+
+/// Deals with uncommitted changes in the task's worktree. Returns true when they are to be
+/// discarded (they are saved before removal).
+fn settle_changes(ui: &mut Ui, record: &TaskRecord, req: &Request) -> Result<bool> {
+    if !record.path.exists() {
+        return Ok(false);
+    }
+    let status = status::status(&record.path)?;
+    if status.is_clean() {
+        return Ok(false);
+    }
+    let name = &record.task;
+    if status.conflicted > 0 {
+        return Err(Error::failed(format!(
+            "task '{name}' has unresolved conflicts: {}",
+            list_files(&status)
+        ))
+        .hint(format!(
+            "resolve them in {} and commit, then finish again",
+            record.path.display()
+        )));
+    }
+    let choice = match req.changes {
+        Some(choice) => choice,
+        None if ui.interactive && !req.dry_run => {
+            ui.note(&format!(
+                "Task '{name}' has uncommitted changes: {}",
+                list_files(&status)
+            ));
+            let items = [
+                "commit them",
+                "discard them (saved under refs/par/rescued/ first)",
+                "cancel",
+            ];
+            match ui.prompter.select("What should happen to them?", &items)? {
+                0 => FinishChanges::Commit,
+                1 => FinishChanges::Discard,
+                _ => return Err(Error::failed("cancelled; nothing was changed")),
+            }
+        }
+        None if req.dry_run => {
+            ui.note(&format!(
+                "Would need --changes commit|discard: uncommitted changes in {}",
+                list_files(&status)
+            ));
+            return Ok(false);
+        }
+        None => {
+            return Err(Error::failed(format!(
+                "task '{name}' has uncommitted changes: {}",
+                list_files(&status)
+            ))
+            .hint("commit them, or pass --changes commit or --changes discard"))
+        }
+    };
+    if req.dry_run {
+        return Ok(choice == FinishChanges::Discard);
+    }
+    match choice {
+        FinishChanges::Discard => Ok(true),
+        FinishChanges::Commit => {
+            let message = match (&req.message, ui.interactive && req.changes.is_none()) {
+                (Some(m), _) => m.clone(),
+                (None, true) => ui.prompter.input("Commit message")?,
+                (None, false) => format!("Uncommitted changes of task '{name}'"),
+            };
+            cleanup::check()?;
+            git(&record.path, ["add", "-A"]).run()?;
+            git(&record.path, ["commit", "-q", "-m", &message])
+                .run()
+                .map_err(|e| e.context(format!("could not commit the changes of task '{name}'")))?;
+            ui.note(&format!("Committed the changes of task '{name}'."));
+            Ok(false)
+        }
+    }
+}
+
+fn dry_run(
+    repo: &Repo,
+    ui: &mut Ui,
+    record: &TaskRecord,
+    target: &str,
+    task_tip: Oid,
+    strategy: Strategy,
+    req: &Request,
+) -> Result<Outcome> {
+    let Planned {
+        plan,
+        target_worktree,
+        ..
+    } = work_out(
+        repo,
+        record,
+        target,
+        task_tip,
+        strategy,
+        req.message.as_deref(),
+    )?;
+    ui.note(&format!(
+        "Would merge '{}' into '{target}' ({}).",
+        record.branch,
+        plan.describe()
+    ));
+    if let Some(dir) = &target_worktree {
+        ui.note(&format!(
+            "The merge would happen in {}, where '{target}' is checked out.",
+            dir.display()
+        ));
+    }
+    if !req.keep {
+        ui.note(&format!(
+            "Would then remove {} and delete branch '{}'.",
+            record.path.display(),
+            record.branch
+        ));
+    }
+    Ok(Outcome {
+        task: record.task.clone(),
+        target: target.to_string(),
+        plan,
+        target_worktree,
+        removed: false,
+        rescue: None,
+    })
+}
+
+pub fn list_files(status: &Status) -> String {
+    let mut names: Vec<&str> = status
+        .entries
+        .iter()
+        .take(20)
+        .map(|(_, p)| p.as_str())
+        .collect();
+    if status.entries.len() > 20 {
+        names.push("…");
+    }
+    names.join(", ")
+}
+
+fn short(oid: &str) -> &str {
+    &oid[..oid.len().min(12)]
+}

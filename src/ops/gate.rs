@@ -1,0 +1,339 @@
+//! The one gate that everything removing or moving a task's worktree goes through. A folder
+//! is acted on only when it is provably the worktree git-par created for the task: no symlink
+//! anywhere on its path, inside the worktree dir as it was recorded at `start`, its `.git`
+//! file naming git's admin dir and that admin dir naming it back, and the same folder
+//! (device and inode) as at `start`. Whatever fails a check is left where it is and named.
+//!
+//! The trash is git-par's own folder: a worktree is renamed there in one step, identified
+//! again after the rename (and put back if it is not the folder that was proven), and only
+//! then deleted. Trash paths are never read from disk; they are made from a journal entry's
+//! id, which is checked for shape first.
+
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::git::Repo;
+use crate::ui::Ui;
+use crate::{delete, fsutil};
+
+/// The folder inside a worktree dir where worktrees wait to be deleted (same file system, so
+/// moving one there is a single atomic rename).
+pub const TRASH: &str = ".par-trash";
+
+/// What `start` records of the worktree it made, to know it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub dev: u64,
+    pub ino: u64,
+}
+
+impl Identity {
+    pub fn of(path: &Path) -> Option<Identity> {
+        let meta = fs::symlink_metadata(path).ok()?;
+        Some(Identity {
+            dev: meta.dev(),
+            ino: meta.ino(),
+        })
+    }
+}
+
+/// A task's worktree as a record or journal entry names it: unchecked until [`prove`].
+pub struct Claim {
+    pub task: String,
+    pub path: PathBuf,
+    /// The worktree dir resolved at `start`; the current setting's for older records.
+    pub worktree_dir: PathBuf,
+    pub identity: Option<Identity>,
+}
+
+/// A folder proven to be the task's worktree. Only [`prove`] makes one.
+#[derive(Debug)]
+pub struct Owned {
+    path: PathBuf,
+    admin: PathBuf,
+    identity: Identity,
+    trash_dir: PathBuf,
+}
+
+/// A proven worktree renamed into the trash, still whole (git's admin dir still names it).
+#[derive(Debug)]
+pub struct Trashed {
+    pub path: PathBuf,
+    pub admin: Option<PathBuf>,
+}
+
+fn refuse(path: &Path, why: impl std::fmt::Display) -> Error {
+    Error::failed(format!("refusing to remove {}: {why}", path.display()))
+        .hint("git par removes only the worktrees it made; it left this folder as it is")
+}
+
+/// Checks every claim about a task's worktree against the disk. `Ok(None)`: nothing is there.
+pub fn prove(repo: &Repo, claim: &Claim) -> Result<Option<Owned>> {
+    let path = fsutil::normalize(&claim.path);
+    let dir = fsutil::normalize(&claim.worktree_dir);
+    crate::config::check_worktree_dir(repo, &dir).map_err(|e| {
+        refuse(
+            &path,
+            format!("its worktree dir is not usable: {}", e.message),
+        )
+    })?;
+    let trash_dir = dir.join(TRASH);
+    if path == dir || !path.starts_with(&dir) || path.starts_with(&trash_dir) {
+        return Err(refuse(
+            &path,
+            format!("it is not a task folder inside {}", dir.display()),
+        ));
+    }
+    let meta = match fs::symlink_metadata(&path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(refuse(&path, e)),
+    };
+    if meta.file_type().is_symlink() {
+        return Err(refuse(&path, "it is a symlink"));
+    }
+    if fsutil::resolve(&path) != path {
+        return Err(refuse(
+            &path,
+            format!(
+                "it is reached through a symlink (it leads to {})",
+                fsutil::resolve(&path).display()
+            ),
+        ));
+    }
+    if !meta.is_dir() {
+        return Err(refuse(&path, "it is not a folder"));
+    }
+    let admin = admin_of(repo, &path).map_err(|why| refuse(&path, why))?;
+    let identity = Identity {
+        dev: meta.dev(),
+        ino: meta.ino(),
+    };
+    if claim.identity.is_some_and(|recorded| recorded != identity) {
+        return Err(refuse(
+            &path,
+            format!(
+                "it is not the folder task '{}' was started in (it was replaced)",
+                claim.task
+            ),
+        ));
+    }
+    Ok(Some(Owned {
+        path,
+        admin,
+        identity,
+        trash_dir,
+    }))
+}
+
+/// git's admin dir for the linked worktree at `path`, when the two name each other.
+fn admin_of(repo: &Repo, path: &Path) -> std::result::Result<PathBuf, String> {
+    let dot_git = path.join(".git");
+    let meta = fs::symlink_metadata(&dot_git)
+        .map_err(|_| "it has no .git file, so it is no git worktree".to_string())?;
+    if !meta.is_file() {
+        return Err("its .git is not a file: it is a repository of its own, not a worktree".into());
+    }
+    let admin =
+        read_pointer(&dot_git, "gitdir: ").ok_or("its .git file does not name a git dir")?;
+    let admin = fsutil::resolve(&admin);
+    let worktrees = repo.common_dir.join("worktrees");
+    if admin.parent() != Some(worktrees.as_path()) {
+        return Err(format!(
+            "its .git file points at {}, which is not a worktree of this repository",
+            admin.display()
+        ));
+    }
+    let back = read_pointer(&admin.join("gitdir"), "")
+        .ok_or_else(|| format!("git's record {} does not name it back", admin.display()))?;
+    if fsutil::resolve(&back) != dot_git {
+        return Err(format!(
+            "git's record {} belongs to {}",
+            admin.display(),
+            back.display()
+        ));
+    }
+    Ok(admin)
+}
+
+/// The path a git pointer file holds (`.git` files and admin `gitdir` files), resolved
+/// against the file's folder when relative, as git does (`worktree.useRelativePaths`).
+pub fn read_pointer(file: &Path, prefix: &str) -> Option<PathBuf> {
+    let text = fs::read_to_string(file).ok()?;
+    let target = text.trim_end_matches(['\n', '\r']).strip_prefix(prefix)?;
+    if target.is_empty() {
+        return None;
+    }
+    let target = Path::new(target);
+    Some(fsutil::normalize(&file.parent()?.join(target)))
+}
+
+impl Owned {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn admin(&self) -> &Path {
+        &self.admin
+    }
+
+    pub fn identity(&self) -> Identity {
+        self.identity
+    }
+
+    /// Renames the worktree to the trash slot of journal entry `id`. If what arrived there is
+    /// not the folder that was proven (swapped in between), it is put back and refused.
+    pub fn trash(self, id: &str) -> Result<Trashed> {
+        let to = trash_slot(&self.trash_dir, id)?;
+        fs::create_dir_all(&self.trash_dir)?;
+        fs::rename(&self.path, &to).map_err(|e| {
+            Error::failed(format!(
+                "could not move {} out of the way: {e}",
+                self.path.display()
+            ))
+        })?;
+        if Identity::of(&to) != Some(self.identity) {
+            let back = fs::rename(&to, &self.path);
+            let err = refuse(&self.path, "it was replaced while it was being removed");
+            return Err(match back {
+                Ok(()) => err,
+                Err(e) => err.hint(format!("it is at {} ({e})", to.display())),
+            });
+        }
+        Ok(Trashed {
+            path: to,
+            admin: Some(self.admin),
+        })
+    }
+}
+
+/// `<trash dir>/<id>`, for an id of the shape journal entries have (`<digits>-<digits>`).
+pub fn trash_slot(trash_dir: &Path, id: &str) -> Result<PathBuf> {
+    let ok = id
+        .split_once('-')
+        .is_some_and(|(a, b)| is_digits(a) && is_digits(b));
+    if !ok {
+        return Err(Error::failed(format!("'{id}' is not a journal entry id")));
+    }
+    Ok(trash_dir.join(id))
+}
+
+fn is_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A trash slot that a crash left, found by its entry id: acted on only when it is a real
+/// folder (not a symlink) in git-par's trash and, where the entry recorded it, the same
+/// folder that was moved there.
+pub fn find_trashed(
+    repo: &Repo,
+    worktree_dir: &Path,
+    id: &str,
+    identity: Option<Identity>,
+) -> Result<Option<Trashed>> {
+    let dir = fsutil::normalize(worktree_dir);
+    crate::config::check_worktree_dir(repo, &dir)?;
+    let path = trash_slot(&dir.join(TRASH), id)?;
+    let meta = match fs::symlink_metadata(&path) {
+        Ok(meta) => meta,
+        Err(_) => return Ok(None),
+    };
+    if !meta.is_dir() || fsutil::resolve(&path) != path {
+        return Err(refuse(&path, "it is not a folder in git par's trash"));
+    }
+    let found = Identity {
+        dev: meta.dev(),
+        ino: meta.ino(),
+    };
+    if identity.is_some_and(|recorded| recorded != found) {
+        return Err(refuse(&path, "it is not the worktree that was moved there"));
+    }
+    let admin = read_pointer(&path.join(".git"), "gitdir: ")
+        .map(|a| fsutil::resolve(&a))
+        .filter(|a| a.parent() == Some(repo.common_dir.join("worktrees").as_path()))
+        .filter(|a| a.is_dir());
+    Ok(Some(Trashed { path, admin }))
+}
+
+impl Trashed {
+    /// Deletes the trashed folder, showing progress on a terminal. A first Ctrl-C does not
+    /// stop it (the command is past its point of no return, or rolling back); a second one
+    /// does, leaving the rest for `git par recover`.
+    pub fn delete(self, ui: &mut Ui) -> Result<()> {
+        let show = ui.stderr_is_terminal;
+        let mut bar: Option<indicatif::ProgressBar> = None;
+        let mut told = crate::cleanup::presses() > 0;
+        let outcome = delete::delete_tree(&self.path, &mut |n| {
+            if !told && crate::cleanup::presses() > 0 {
+                told = true;
+                ui.note("Finishing the removal; press Ctrl-C again to stop and leave the rest to 'git par recover'.");
+            }
+            if show && n >= 4096 {
+                let bar = bar.get_or_insert_with(|| {
+                    let bar = indicatif::ProgressBar::new_spinner();
+                    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                    bar
+                });
+                bar.set_message(format!("Removing worktree: {n} files"));
+                bar.tick();
+            }
+        })?;
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        if outcome == delete::Outcome::Interrupted {
+            let sig = crate::cleanup::pending().unwrap_or(nix::sys::signal::Signal::SIGINT);
+            return Err(Error::interrupted(sig)
+                .hint(format!("{} is only partly deleted", self.path.display()))
+                .hint("run 'git par recover' to finish deleting it"));
+        }
+        let _ = fs::remove_dir(self.path.parent().unwrap_or(&self.path));
+        Ok(())
+    }
+}
+
+/// Deletes git's admin dir for a linked worktree (what `git worktree prune` does for one
+/// whose folder is gone), only when it is a direct child of `<common dir>/worktrees`. It is
+/// renamed out of `worktrees/` first, so a git listing worktrees at that moment sees it whole
+/// or not at all.
+pub fn forget_admin(repo: &Repo, admin: &Path) -> Result<()> {
+    let admin = fsutil::resolve(admin);
+    let worktrees = repo.common_dir.join("worktrees");
+    if admin.parent() != Some(worktrees.as_path()) || !admin.is_dir() {
+        return Ok(());
+    }
+    let name = admin
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let aside = repo
+        .par_dir()
+        .join("forgotten")
+        .join(format!("{name}.{}", std::process::id()));
+    let fail = |e: std::io::Error| {
+        Error::failed(format!(
+            "could not remove git's record {}: {e}",
+            admin.display()
+        ))
+    };
+    fs::create_dir_all(aside.parent().unwrap_or(&aside)).map_err(fail)?;
+    fs::rename(&admin, &aside).map_err(fail)?;
+    delete::delete_tree(&aside, &mut |_| {})?;
+    Ok(())
+}
+
+/// Removes the folders `start` created on the way to a task's worktree (deepest first), when
+/// they are empty and inside the worktree dir; never any other folder.
+pub fn remove_created_dirs(worktree_dir: &Path, created: &[PathBuf]) {
+    let dir = fsutil::normalize(worktree_dir);
+    for d in created {
+        let d = fsutil::normalize(d);
+        if d.starts_with(&dir) && fsutil::resolve(&d) == d {
+            let _ = fs::remove_dir(&d);
+        }
+    }
+}

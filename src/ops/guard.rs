@@ -1,0 +1,173 @@
+//! What belongs to the user or to another process, found before an operation starts so it
+//! can refuse instead of touching it: an operation in progress in a worktree (a merge being
+//! resolved, a rebase, a bisect), a branch checked out, rebased or bisected somewhere, and
+//! processes working inside a task's worktree.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::git::worktrees::Worktree;
+use crate::git::Repo;
+use crate::{fsutil, proc};
+
+/// The git operation waiting in a worktree whose private git dir is `git_dir`, if any.
+pub fn in_progress(git_dir: &Path) -> Option<&'static str> {
+    const MARKERS: [(&str, &str); 8] = [
+        ("MERGE_HEAD", "merge"),
+        ("rebase-merge", "rebase"),
+        ("rebase-apply/applying", "git am"),
+        ("rebase-apply", "rebase"),
+        ("CHERRY_PICK_HEAD", "cherry-pick"),
+        ("REVERT_HEAD", "revert"),
+        ("BISECT_LOG", "bisect"),
+        ("sequencer/todo", "cherry-pick or revert"),
+    ];
+    MARKERS
+        .iter()
+        .find(|(file, _)| git_dir.join(file).exists())
+        .map(|(_, what)| *what)
+}
+
+/// Refuses when a merge, rebase, cherry-pick, revert or bisect waits in the worktree at
+/// `dir` (whose git dir is `git_dir`): that is the user's, and git-par never aborts it.
+pub fn refuse_in_progress(dir: &Path, git_dir: &Path, whose: &str) -> Result<()> {
+    match in_progress(git_dir) {
+        None => Ok(()),
+        Some(what) => Err(Error::failed(format!(
+            "{whose} {} has a {what} in progress",
+            dir.display()
+        ))
+        .hint("finish it or abort it there first; git par never touches it (nothing was changed)")),
+    }
+}
+
+/// Where `branch` is in use in a worktree other than `except` (a git dir): checked out,
+/// being rebased, or the branch a bisect started from. In words, for a refusal.
+pub fn branch_in_use(repo: &Repo, branch: &str, except: Option<&Path>) -> Option<String> {
+    let full = format!("refs/heads/{branch}");
+    repo.worktrees()
+        .into_iter()
+        .filter(|w| except.map_or(true, |e| fsutil::resolve(&w.git_dir) != fsutil::resolve(e)))
+        .find_map(|w| use_in(&w, &full, true).map(|how| format!("{how} in {}", w.path.display())))
+}
+
+/// Where `branch` is being rebased or bisected, in any worktree: git will move it when that
+/// ends, so git-par must not move it meanwhile.
+pub fn branch_moving(repo: &Repo, branch: &str) -> Option<String> {
+    let full = format!("refs/heads/{branch}");
+    repo.worktrees()
+        .into_iter()
+        .find_map(|w| use_in(&w, &full, false).map(|how| format!("{how} in {}", w.path.display())))
+}
+
+fn use_in(w: &Worktree, full: &str, checkout_counts: bool) -> Option<&'static str> {
+    if checkout_counts && w.head_ref.as_deref() == Some(full) {
+        return Some("checked out");
+    }
+    let names = |file: &str| {
+        fs::read_to_string(w.git_dir.join(file))
+            .map(|s| s.trim() == full || format!("refs/heads/{}", s.trim()) == full)
+            .unwrap_or(false)
+    };
+    if names("rebase-merge/head-name") || names("rebase-apply/head-name") {
+        return Some("being rebased");
+    }
+    if names("BISECT_START") {
+        return Some("being bisected");
+    }
+    None
+}
+
+/// Refuses to move or delete `branch` while another worktree uses it.
+pub fn refuse_branch_in_use(repo: &Repo, branch: &str, except: Option<&Path>) -> Result<()> {
+    match branch_in_use(repo, branch, except) {
+        None => Ok(()),
+        Some(where_) => Err(Error::failed(format!(
+            "branch '{branch}' is {where_}; git par leaves it alone"
+        ))
+        .hint("finish what is going on there first (nothing was changed)")),
+    }
+}
+
+/// A process working inside a folder, and how.
+#[derive(Debug, Clone)]
+pub struct Busy {
+    pub pid: u32,
+    pub name: String,
+    pub how: String,
+}
+
+impl Busy {
+    pub fn describe(list: &[Busy]) -> String {
+        list.iter()
+            .map(|b| format!("pid {} ({}) {}", b.pid, b.name, b.how))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Processes (other than this one and those it runs under, such as the user's shell and
+/// git) whose working directory, root, or an open file lies inside `dir`.
+pub fn processes_in(dir: &Path) -> Vec<Busy> {
+    let dir = fsutil::resolve(dir);
+    let spared = proc::ancestors();
+    proc::all()
+        .into_iter()
+        .filter(|pid| !spared.contains(pid))
+        .filter_map(|pid| {
+            let how = proc::uses(pid, &dir)?;
+            Some(Busy {
+                pid,
+                name: proc::name(pid),
+                how: how.describe(&dir),
+            })
+        })
+        .collect()
+}
+
+/// Refuses while processes work inside a task's worktree, or stops them when asked: SIGTERM,
+/// then SIGKILL to those still there after `grace`.
+pub fn settle_processes(task: &str, dir: &Path, stop: bool, grace: Duration) -> Result<()> {
+    let busy = processes_in(dir);
+    if busy.is_empty() {
+        return Ok(());
+    }
+    if !stop {
+        return Err(Error::failed(format!(
+            "task '{task}' is in use: {}",
+            Busy::describe(&busy)
+        ))
+        .hint("let them end, or pass --stop-processes to stop them (SIGTERM, then SIGKILL after par.killTimeout)")
+        .hint("nothing was changed"));
+    }
+    let pids: Vec<u32> = busy.iter().map(|b| b.pid).collect();
+    proc::stop(&pids, grace);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        let left = processes_in(dir);
+        if left.is_empty() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let left = processes_in(dir);
+    if left.is_empty() {
+        return Ok(());
+    }
+    Err(Error::failed(format!(
+        "task '{task}' is still in use: {}",
+        Busy::describe(&left)
+    ))
+    .hint("nothing was changed"))
+}
+
+/// A worktree's private git dir from its `.git` file, or `dir/.git` for a main worktree.
+pub fn git_dir_of(dir: &Path) -> PathBuf {
+    let dot_git = dir.join(".git");
+    if dot_git.is_dir() {
+        return dot_git;
+    }
+    crate::ops::gate::read_pointer(&dot_git, "gitdir: ").unwrap_or(dot_git)
+}

@@ -1,0 +1,119 @@
+//! One command per task at a time. `start`, `run`, `finish`, `drop` and `sync` each hold the
+//! task's lease while they work in it: an exclusive flock on `par/leases/<task>.lock`, which
+//! the kernel drops when its holder dies, so a dead holder's lease is simply free. The file
+//! says who holds it, for the refusal a second command prints and for `git par list`.
+//!
+//! Leases are per open file, so a process holds each task's lease once and passes it down:
+//! `run --finish` takes the lease and hands it to the finish it calls.
+
+use std::fs::{self, File};
+use std::io::{Seek, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use nix::fcntl::Flock;
+use serde::{Deserialize, Serialize};
+
+use crate::cleanup;
+use crate::error::{Error, Result};
+use crate::git::Repo;
+use crate::lock::flock_file;
+use crate::ui::Ui;
+
+/// Who holds a lease, as its file says.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Holder {
+    pub pid: u32,
+    /// The command, as `git par drop x`.
+    pub command: String,
+    /// Seconds since the epoch.
+    pub since: i64,
+}
+
+pub struct Lease {
+    task: String,
+    _lock: Flock<File>,
+}
+
+impl Lease {
+    pub fn task(&self) -> &str {
+        &self.task
+    }
+
+    /// Takes the lease of `task`, refusing at once when another process holds it, or waiting
+    /// for it when `wait` is set.
+    pub fn take(repo: &Repo, ui: &mut Ui, task: &str, command: &str, wait: bool) -> Result<Lease> {
+        let path = lease_file(repo, task);
+        let started = Instant::now();
+        let mut said = false;
+        let mut lock = loop {
+            if let Some(lock) = flock_file(&path, false)? {
+                break lock;
+            }
+            let holder = holder_at(&path);
+            let who = describe(holder.as_ref());
+            if !wait {
+                return Err(Error::failed(format!("task '{task}' is busy: {who}"))
+                    .hint("wait for it to end, or pass --wait to wait for it"));
+            }
+            cleanup::check()?;
+            if !said && started.elapsed() >= Duration::from_millis(300) {
+                ui.note(&format!("waiting for task '{task}': {who}…"));
+                said = true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let holder = Holder {
+            pid: std::process::id(),
+            command: command.to_string(),
+            since: crate::journal::now(),
+        };
+        lock.set_len(0)?;
+        lock.rewind()?;
+        lock.write_all(&serde_json::to_vec(&holder)?)?;
+        Ok(Lease {
+            task: task.to_string(),
+            _lock: lock,
+        })
+    }
+
+    /// Checks that this lease is for `task` (operations take the lease their caller holds).
+    pub fn covers(&self, task: &str) -> Result<()> {
+        if self.task == task {
+            return Ok(());
+        }
+        Err(Error::failed(format!(
+            "internal: the lease of task '{}' was given for task '{task}'",
+            self.task
+        )))
+    }
+}
+
+fn lease_file(repo: &Repo, task: &str) -> PathBuf {
+    repo.par_dir()
+        .join("leases")
+        .join(format!("{}.lock", crate::task::file_stem(task)))
+}
+
+fn describe(holder: Option<&Holder>) -> String {
+    match holder {
+        Some(h) => format!("'{}' (pid {}) is working in it", h.command, h.pid),
+        None => "another git par is working in it".into(),
+    }
+}
+
+fn holder_at(path: &Path) -> Option<Holder> {
+    serde_json::from_slice(&fs::read(path).ok()?).ok()
+}
+
+/// Who works in `task` now, if anyone (a held lease; a free one is a dead holder's).
+pub fn holder(repo: &Repo, task: &str) -> Option<Holder> {
+    let path = lease_file(repo, task);
+    if !path.exists() {
+        return None;
+    }
+    match flock_file(&path, false) {
+        Ok(None) => holder_at(&path),
+        _ => None,
+    }
+}

@@ -1,0 +1,365 @@
+//! The operations that take several steps and can be interrupted: start, finish, drop and
+//! sync, each one typed value whose phases the journal stores, with each forward step beside
+//! its undo. Commands and `run` both call them; commands keep argument handling and output.
+//!
+//! Everything that removes or moves a worktree goes through [`gate`]; everything that must
+//! not be touched because the user or another process owns it is found by [`guard`]; one
+//! command works in a task at a time through [`lease`].
+
+pub mod drop;
+pub mod finish;
+pub mod gate;
+pub mod guard;
+pub mod lease;
+pub mod start;
+pub mod sync;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::git::{git, Repo};
+use crate::journal::{Entry, Journal, Op};
+use crate::task::{self, TaskRecord};
+use crate::ui::Ui;
+use crate::{fsutil, proc, rescue};
+use gate::{Claim, Identity, Owned};
+
+/// git's admin dir of the linked worktree registered at `path`, if there is one.
+pub fn registered_admin(repo: &Repo, path: &Path) -> Option<PathBuf> {
+    let real = fsutil::resolve(path);
+    repo.worktrees()
+        .into_iter()
+        .find(|w| !w.is_main && fsutil::resolve(&w.path) == real)
+        .map(|w| w.git_dir)
+}
+
+/// Deletes `refs/heads/<branch>` if it still points at `tip` and no worktree uses it.
+pub fn delete_branch(repo: &Repo, branch: &str, tip: git2::Oid) -> Result<()> {
+    guard::refuse_branch_in_use(repo, branch, None)?;
+    let refname = format!("refs/heads/{branch}");
+    let delete = || {
+        git(
+            &repo.main_worktree,
+            ["update-ref", "-d", &refname, &tip.to_string()],
+        )
+        .run()
+    };
+    let mut result = delete();
+    // A git killed by the same Ctrl-C while it updated the branch leaves its lock behind; a
+    // lock that no process holds open is such a leftover, and may go.
+    let lock = repo.common_dir.join(format!("{refname}.lock"));
+    if result.is_err() && lock.exists() && proc::holder_of(&lock).is_none() {
+        let _ = fs::remove_file(&lock);
+        result = delete();
+    }
+    result.map_err(|e| e.context(format!("could not delete branch '{branch}'")))?;
+    Ok(())
+}
+
+/// What removal needs to know, shared by finish and drop.
+pub struct Removal<'a> {
+    pub record: &'a TaskRecord,
+    /// The branch is deleted only if it still points here.
+    pub tip: Option<git2::Oid>,
+    /// Commits that need no saving again: a late look at the worktree, after it was moved
+    /// aside, saves only what none of these holds.
+    pub safe: Vec<String>,
+    /// Stop processes working in the worktree instead of refusing.
+    pub stop_processes: bool,
+}
+
+/// The checks that must pass before anything of a task is removed: the worktree is the one
+/// `start` made, no process works in it, and its branch is used by no other worktree.
+/// `Ok(None)`: there is no worktree folder (deleted by hand).
+pub fn check_removal(repo: &Repo, r: &Removal) -> Result<Option<Owned>> {
+    let owned = gate::prove(repo, &r.record.claim(repo))?;
+    if let Some(owned) = &owned {
+        guard::settle_processes(
+            &r.record.task,
+            owned.path(),
+            r.stop_processes,
+            repo.config.kill_timeout,
+        )?;
+        let locked = owned.admin().join("locked");
+        if locked.exists() {
+            return Err(Error::failed(format!(
+                "the worktree {} is locked",
+                owned.path().display()
+            ))
+            .hint(format!(
+                "unlock it first: git worktree unlock {}",
+                owned.path().display()
+            )));
+        }
+    }
+    let own_admin = owned.as_ref().map(|o| o.admin().to_path_buf());
+    guard::refuse_branch_in_use(repo, &r.record.branch, own_admin.as_deref())?;
+    Ok(owned)
+}
+
+/// Takes a task apart once its work is safe: the proven worktree is renamed into the trash
+/// (one atomic step, after which nothing of it is at the task's path), looked at once more
+/// for files that appeared since the rescue, then git's record of it, the branch and the
+/// task record go, and the trash is deleted. The journal knows the folder's identity before
+/// the rename, so a crash anywhere leaves something `git par recover` finishes.
+pub fn teardown(
+    repo: &Repo,
+    ui: &mut Ui,
+    journal: &mut Journal,
+    r: &Removal,
+    owned: Option<Owned>,
+) -> Result<Option<String>> {
+    let record = r.record;
+    let identity = owned.as_ref().map(Owned::identity);
+    journal.update(|op| op.set_removing(identity))?;
+    let trashed = owned.map(|o| o.trash(&journal.entry.id)).transpose()?;
+    let mut late = None;
+    if let Some(trashed) = &trashed {
+        crate::cleanup::failpoint("teardown:trashed");
+        late = match rescue::save_task(
+            repo,
+            &record.task,
+            Some(&trashed.path),
+            None,
+            &r.safe,
+            "changed while being removed",
+        ) {
+            Ok(saved) => saved,
+            Err(err) => {
+                // Not saved: the removal is undone, so nothing is lost.
+                let back = fs::rename(&trashed.path, &record.path);
+                return Err(match back {
+                    Ok(()) => err.hint(format!("{} was put back as it was", record.path.display())),
+                    Err(e) => err.hint(format!(
+                        "it waits at {} ({e}); 'git par recover' deals with it",
+                        trashed.path.display()
+                    )),
+                });
+            }
+        };
+        if let Some(admin) = &trashed.admin {
+            gate::forget_admin(repo, admin)?;
+        }
+    } else if let Some(admin) = registered_admin(repo, &record.path) {
+        // The folder was deleted by hand: only git's record of it is left.
+        gate::forget_admin(repo, &admin)?;
+    }
+    if let Some(tip) = r.tip {
+        delete_branch(repo, &record.branch, tip)?;
+    }
+    task::remove(repo, &record.task)?;
+    if let Some(trashed) = trashed {
+        trashed.delete(ui)?;
+    }
+    remove_task_dirs(repo, record.worktree_dir.as_deref(), &record.created_dirs);
+    Ok(late)
+}
+
+/// The folders `start` made for a task, and the worktree dir when git-par made it and no task
+/// is left in it.
+fn remove_task_dirs(repo: &Repo, worktree_dir: Option<&Path>, created: &[PathBuf]) {
+    let dir = worktree_dir
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| repo.worktree_dir());
+    gate::remove_created_dirs(&dir, created);
+}
+
+/// After a failed take-apart: a refusal before anything was removed ends the operation (its
+/// journal entry goes); a failure during removal leaves the entry for `git par recover`.
+pub fn settle_journal(journal: Journal, err: Error) -> Error {
+    if journal.entry.op.removing() {
+        return err.hint("run 'git par recover' to finish removing the task");
+    }
+    match journal.done() {
+        Ok(()) => err,
+        Err(e) => err.hint(format!("also: {}", e.message)),
+    }
+}
+
+impl Op {
+    /// Notes that removal has begun, with the identity of the folder being removed.
+    fn set_removing(&mut self, identity: Option<Identity>) {
+        match self {
+            Op::Finish(op) => {
+                op.phase = finish::Phase::Removing;
+                op.identity = identity;
+            }
+            Op::Drop(op) => {
+                op.phase = drop::Phase::Removing;
+                op.identity = identity;
+            }
+            _ => {}
+        }
+    }
+
+    fn removing(&self) -> bool {
+        match self {
+            Op::Finish(op) => op.phase == finish::Phase::Removing,
+            Op::Drop(op) => op.phase == drop::Phase::Removing,
+            _ => false,
+        }
+    }
+}
+
+/// Puts right an operation whose process is gone: rolled back when it had not reached its
+/// point of no return, carried forward when it had. Returns what was done, one line a step.
+pub fn recover(repo: &Repo, ui: &mut Ui, entry: &Entry) -> Result<Vec<String>> {
+    match &entry.op {
+        Op::Start(op) => start::roll_back(repo, ui, &entry.id, op, true),
+        Op::Finish(op) => finish::recover(repo, ui, &entry.id, op),
+        Op::Drop(op) => drop::recover(repo, ui, &entry.id, op),
+        Op::Sync(op) => sync::recover(op),
+        Op::Run(op) => Ok(vec![format!(
+            "noted the interrupted run of {}",
+            op.tasks.join(", ")
+        )]),
+    }
+}
+
+/// What an interrupted finish or drop journalled of the task it was taking apart.
+pub struct Interrupted<'a> {
+    pub id: &'a str,
+    pub task: &'a str,
+    pub branch: &'a str,
+    pub path: &'a Path,
+    pub worktree_dir: &'a Path,
+    pub identity: Option<Identity>,
+    /// Commits that hold the task's work already (the target after a merge, a rescue).
+    pub safe: Vec<String>,
+}
+
+/// Finishes taking a task apart from whatever state a crash left, saving anything not yet
+/// safe first. Every path comes from the journal, so each is proven before it is acted on.
+pub fn complete_removal(repo: &Repo, ui: &mut Ui, r: &Interrupted) -> Result<Vec<String>> {
+    let mut done = Vec::new();
+    let recorded = task::load(repo, r.task).map(|rec| rec.branch);
+    if r.branch != task::branch_name(repo, r.task) && recorded.as_deref() != Some(r.branch) {
+        return Err(Error::failed(format!(
+            "the journal names branch '{}' for task '{}', which is not the task's",
+            r.branch, r.task
+        )));
+    }
+    check_journal_dir(repo, r.task, r.worktree_dir)?;
+    let tip = repo.branch_tip(r.branch).map(|t| t.to_string());
+    let claim = Claim {
+        task: r.task.to_string(),
+        path: r.path.to_path_buf(),
+        worktree_dir: r.worktree_dir.to_path_buf(),
+        identity: r.identity,
+    };
+    // The interrupted command recorded the identity of the worktree it had proven; without
+    // one it found no worktree, and whatever is at the path now is not the task's.
+    let proven = match r.identity {
+        Some(_) => gate::prove(repo, &claim),
+        None if std::fs::symlink_metadata(r.path).is_ok() => Err(Error::failed(
+            "the interrupted command found no worktree there, so this is not the task's",
+        )),
+        None => Ok(None),
+    };
+    let owned = match proven {
+        Ok(owned) => owned,
+        Err(err) => {
+            done.push(format!("left {} alone: {}", r.path.display(), err.message));
+            None
+        }
+    };
+    if let Some(owned) = &owned {
+        guard::settle_processes(r.task, owned.path(), false, repo.config.kill_timeout)?;
+    }
+    let mut safe = r.safe.clone();
+    if let Some(saved) = rescue::save_task(
+        repo,
+        r.task,
+        owned.as_ref().map(Owned::path),
+        tip.as_deref(),
+        &safe,
+        "recover",
+    )? {
+        done.push(format!("saved the work of task '{}' as {saved}", r.task));
+        safe.extend(commit_of(repo, &saved));
+    }
+    let trashed = match owned {
+        Some(owned) => {
+            done.push(format!("removed the worktree {}", r.path.display()));
+            Some(owned.trash(r.id)?)
+        }
+        None => gate::find_trashed(repo, r.worktree_dir, r.id, r.identity)?,
+    };
+    if let Some(trashed) = trashed {
+        let head = trashed.admin.as_ref().and_then(|a| head_of(a));
+        if let Some(saved) = rescue::save_folder(
+            repo,
+            r.task,
+            &trashed.path,
+            head.as_deref(),
+            &safe,
+            "recover",
+        )? {
+            done.push(format!(
+                "saved what was left in {} as {saved}",
+                trashed.path.display()
+            ));
+        }
+        if let Some(admin) = &trashed.admin {
+            gate::forget_admin(repo, admin)?;
+        }
+        let path = trashed.path.clone();
+        trashed.delete(ui)?;
+        done.push(format!("deleted {}", path.display()));
+    } else if let Some(admin) = registered_admin(repo, r.path).filter(|_| !r.path.exists()) {
+        gate::forget_admin(repo, &admin)?;
+    }
+    if let Some(tip) = repo.branch_tip(r.branch) {
+        match guard::branch_in_use(repo, r.branch, None) {
+            Some(where_) => done.push(format!("kept branch '{}': it is {where_}", r.branch)),
+            None => {
+                delete_branch(repo, r.branch, tip)?;
+                done.push(format!("deleted branch '{}'", r.branch));
+            }
+        }
+    }
+    if let Some(record) = task::load(repo, r.task).filter(|rec| rec.path == r.path) {
+        if !record.path.exists() && repo.branch_tip(&record.branch).is_none() {
+            task::remove(repo, r.task)?;
+            done.push(format!("forgot task '{}'", r.task));
+        }
+        remove_task_dirs(repo, Some(r.worktree_dir), &record.created_dirs);
+    }
+    Ok(done)
+}
+
+/// A worktree dir read from a journal entry is believed only when it is the one the task's
+/// record names or the current setting's.
+pub fn check_journal_dir(repo: &Repo, task: &str, dir: &Path) -> Result<()> {
+    let dir = fsutil::normalize(dir);
+    let recorded = task::load(repo, task).and_then(|r| r.worktree_dir);
+    if recorded.as_deref() == Some(dir.as_path()) || repo.worktree_dir() == dir {
+        return Ok(());
+    }
+    Err(Error::failed(format!(
+        "the journal names {} as the worktree dir of task '{task}', which is neither its record's nor par.worktreeDir",
+        dir.display()
+    )))
+}
+
+/// The commit a ref points at, as text.
+pub fn commit_of(repo: &Repo, refname: &str) -> Option<String> {
+    repo.git.refname_to_id(refname).ok().map(|o| o.to_string())
+}
+
+/// The commit a worktree's admin dir has as HEAD.
+pub fn head_of(admin: &Path) -> Option<String> {
+    let head = fs::read_to_string(admin.join("HEAD")).ok()?;
+    let head = head.trim();
+    match head.strip_prefix("ref: ") {
+        None => Some(head.to_string()),
+        Some(_) => git(
+            admin,
+            ["--git-dir=.", "rev-parse", "--verify", "-q", "HEAD"],
+        )
+        .run()
+        .ok()
+        .map(|o| o.stdout_str()),
+    }
+}
