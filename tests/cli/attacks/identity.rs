@@ -173,6 +173,14 @@ fn drop_force_follows_a_symlink_at_the_task_path() {
 /// Crashes `drop --force x` at `point`, then sets `key` of the journal entry it left to
 /// `value`.
 fn crash_drop_and_edit_journal(env: &TestEnv, point: &str, key: &str, value: &Path) {
+    crash_drop_and_edit(env, point, |entry| {
+        assert!(entry.get(key).is_some(), "no {key} in {entry}");
+        entry[key] = Value::String(value.to_str().expect("utf-8").into());
+    });
+}
+
+/// Crashes `drop --force x` at `point`, then lets `edit` change the journal entry it left.
+fn crash_drop_and_edit(env: &TestEnv, point: &str, edit: impl FnOnce(&mut Value)) {
     env.par_failing(point, ["drop", "--force", "x"])
         .killed_by(SIGKILL);
     let dir = env.repo().join(".git/par/journal");
@@ -185,8 +193,7 @@ fn crash_drop_and_edit_journal(env: &TestEnv, point: &str, key: &str, value: &Pa
     assert_eq!(entries.len(), 1, "{entries:?}");
     let mut entry: Value =
         serde_json::from_slice(&fs::read(&entries[0]).expect("read journal")).expect("json");
-    assert!(entry.get(key).is_some(), "no {key} in {entry}");
-    entry[key] = Value::String(value.to_str().expect("utf-8").into());
+    edit(&mut entry);
     fs::write(
         &entries[0],
         serde_json::to_vec_pretty(&entry).expect("json"),
@@ -206,18 +213,33 @@ fn victim(env: &TestEnv) -> PathBuf {
 /// worktree already moved into the trash.
 const DROP_CRASHES: [&str; 2] = ["drop:saved", "teardown:trashed"];
 
+/// The trash slot is never read from the journal: it is `<worktree_dir>/.par-trash/<id>`.
+/// A journal whose `worktree_dir` names a victim folder holding such a slot (with the
+/// recorded identity, and with the identity wiped) must not get that slot deleted.
 #[test]
 fn recover_deletes_whatever_a_journal_trash_path_names() {
     each(&DROP_CRASHES, |point| {
-        let env = TestEnv::new();
-        env.task_with_commit("x", "work.txt", "task work\n");
-        let victim = victim(&env);
-        let before = tree(&victim);
-        crash_drop_and_edit_journal(&env, point, "trash", &victim);
-        let run = env.par(["recover"]);
-        assert_tree(&victim, &before, &format!("{point}\n{}", run.stderr));
-        env.par(["recover"]);
-        assert_tree(&victim, &before, &format!("{point}, second recover"));
+        for wipe_identity in [false, true] {
+            let env = TestEnv::new();
+            env.task_with_commit("x", "work.txt", "task work\n");
+            let victim = victim(&env);
+            crash_drop_and_edit(&env, point, |entry| {
+                let id = entry["id"].as_str().expect("id").to_string();
+                let slot = victim.join(".par-trash").join(&id);
+                fs::create_dir_all(&slot).expect("slot");
+                fs::write(slot.join("precious.txt"), "in the slot\n").expect("slot file");
+                entry["worktree_dir"] = Value::String(victim.to_str().expect("utf-8").into());
+                if wipe_identity {
+                    entry["identity"] = Value::Null;
+                }
+            });
+            let before = tree(&victim);
+            let run = env.par(["recover"]);
+            let what = format!("{point}, identity wiped: {wipe_identity}");
+            assert_tree(&victim, &before, &format!("{what}\n{}", run.stderr));
+            env.par(["recover"]);
+            assert_tree(&victim, &before, &format!("{what}, second recover"));
+        }
     });
 }
 
@@ -243,6 +265,7 @@ fn bystander(env: &TestEnv) -> PathBuf {
     env.task_path("y")
 }
 
+/// A journal whose `worktree_dir` and `path` are edited to name another task's worktree.
 #[test]
 fn recover_deletes_another_tasks_worktree_named_as_a_journal_trash_path() {
     each(&DROP_CRASHES, |point| {
@@ -250,7 +273,12 @@ fn recover_deletes_another_tasks_worktree_named_as_a_journal_trash_path() {
         env.task_with_commit("x", "work.txt", "task work\n");
         let y = bystander(&env);
         let before = tree(&y);
-        crash_drop_and_edit_journal(&env, point, "trash", &y);
+        crash_drop_and_edit(&env, point, |entry| {
+            entry["path"] = Value::String(y.to_str().expect("utf-8").into());
+            entry["identity"] = Value::Null;
+            entry["task"] = Value::String("y".into());
+            entry["branch"] = Value::String("par/y".into());
+        });
         let run = env.par(["recover"]);
         assert_tree(&y, &before, &format!("{point}\n{}", run.stderr));
         assert!(env.worktrees().contains(&y), "{point}");

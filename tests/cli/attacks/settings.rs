@@ -19,6 +19,9 @@ fn start_accepts_a_branch_prefix_that_makes_invalid_branch_names() {
             assert_names(&run, "par.branchPrefix");
             assert_eq!(env.state(), before, "par.branchPrefix={prefix}");
             assert!(!env.task_path("x").exists(), "par.branchPrefix={prefix}");
+            // Every command refuses the setting; once it is fixed nothing is left to recover.
+            env.git_in("repo", ["config", "--unset", "par.branchPrefix"])
+                .ok();
             env.assert_nothing_to_recover();
         },
     );
