@@ -9,6 +9,9 @@ use crate::time;
 
 pub const PREFIX: &str = "refs/par/rescued/";
 
+/// git's empty tree, which `write-tree` names without storing.
+const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+
 /// The message that marks a snapshot commit of uncommitted changes.
 pub const SNAPSHOT_SUBJECT: &str = "git-par: uncommitted changes of task";
 
@@ -159,16 +162,31 @@ pub fn save_folder(
     let _ = std::fs::remove_file(&index);
     let _ = std::fs::remove_file(index.with_extension(format!("{}.lock", std::process::id())));
     let tree = result.with_context(|| format!("could not read what {} holds", dir.display()))?;
-    let tree_of = |commit: &str| -> Option<String> {
-        let oid = commit.parse().ok()?;
-        Some(repo.git.find_commit(oid).ok()?.tree_id().to_string())
+    // A folder half deleted by an interrupted removal holds fewer files than what was saved
+    // of it: only a file that is new, or differs, from every known commit is worth a rescue.
+    let adds_nothing = |commit: &String| {
+        git(
+            &repo.main_worktree,
+            [
+                "diff-tree",
+                "-r",
+                "--name-only",
+                "--diff-filter=AMT",
+                commit,
+                &tree,
+            ],
+        )
+        .run()
+        .is_ok_and(|out| out.stdout.is_empty())
     };
-    let known = head
-        .into_iter()
-        .map(str::to_string)
-        .chain(safe.iter().cloned())
-        .any(|c| tree_of(&c).as_deref() == Some(tree.as_str()));
-    if known {
+    let empty = tree == EMPTY_TREE;
+    if empty
+        || head
+            .map(str::to_string)
+            .iter()
+            .chain(safe)
+            .any(adds_nothing)
+    {
         return Ok(None);
     }
     let message = format!("{SNAPSHOT_SUBJECT} {task} (left in {})", dir.display());

@@ -42,6 +42,9 @@ pub struct Journaled {
     /// The folder being removed, once it was proven.
     #[serde(default)]
     pub identity: Option<Identity>,
+    /// The folders `start` made for the task (its record may be gone when recovery runs).
+    #[serde(default)]
+    pub created_dirs: Vec<PathBuf>,
     pub rescue: Option<String>,
 }
 
@@ -158,6 +161,7 @@ pub fn drop_task(
             path: record.path.clone(),
             worktree_dir: record.claim(repo).worktree_dir,
             identity: owned.as_ref().map(|o| o.identity()),
+            created_dirs: record.created_dirs.clone(),
             rescue: None,
         }),
     )?;
@@ -235,6 +239,7 @@ pub fn recover(repo: &Repo, ui: &mut Ui, id: &str, op: &Journaled) -> Result<Vec
             path: &op.path,
             worktree_dir: &op.worktree_dir,
             identity: op.identity,
+            created_dirs: &op.created_dirs,
             safe,
         },
     )

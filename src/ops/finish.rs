@@ -61,6 +61,9 @@ pub struct Journaled {
     /// The folder being removed, once it was proven.
     #[serde(default)]
     pub identity: Option<Identity>,
+    /// The folders `start` made for the task (its record may be gone when recovery runs).
+    #[serde(default)]
+    pub created_dirs: Vec<PathBuf>,
 }
 
 pub struct Request {
@@ -176,6 +179,7 @@ pub fn finish(
                 _ => None,
             },
             identity,
+            created_dirs: record.created_dirs.clone(),
         }),
     )?;
     cleanup::failpoint("finish:begin");
@@ -413,6 +417,7 @@ pub fn recover(repo: &Repo, ui: &mut Ui, id: &str, op: &Journaled) -> Result<Vec
                 path: &op.path,
                 worktree_dir: &op.worktree_dir,
                 identity: op.identity,
+                created_dirs: &op.created_dirs,
                 safe,
             },
         )?);

@@ -225,6 +225,7 @@ pub struct Interrupted<'a> {
     pub path: &'a Path,
     pub worktree_dir: &'a Path,
     pub identity: Option<Identity>,
+    pub created_dirs: &'a [PathBuf],
     /// Commits that hold the task's work already (the target after a merge, a rescue).
     pub safe: Vec<String>,
 }
@@ -324,8 +325,8 @@ pub fn complete_removal(repo: &Repo, ui: &mut Ui, r: &Interrupted) -> Result<Vec
             task::remove(repo, r.task)?;
             done.push(format!("forgot task '{}'", r.task));
         }
-        remove_task_dirs(repo, Some(r.worktree_dir), &record.created_dirs);
     }
+    remove_task_dirs(repo, Some(r.worktree_dir), r.created_dirs);
     Ok(done)
 }
 
