@@ -153,16 +153,39 @@ fn complete_removal(repo: &Repo, ui: &mut Ui, id: &str, r: &Removal) -> Result<V
         .chain(r.saved.clone())
         .collect();
     let wt = remove::registered(repo, r.path);
-    let worktree = (wt.is_some() && r.path.exists()).then_some(r.path);
+    let trash = r
+        .trash
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| remove::trash_dir(repo).join(id));
+    // A worktree already renamed into the trash is still whole while git's record of it is
+    // there (the trash is emptied only after the record goes), and reads as a worktree.
+    let worktree = match (&wt, r.path.exists(), trash.exists()) {
+        (Some(_), true, _) => Some(r.path),
+        (Some(_), false, true) => Some(trash.as_path()),
+        _ => None,
+    };
     if let Some(saved) =
         rescue::save_task(repo, r.task, worktree, tip.as_deref(), &safe, "recover")?
     {
         done.push(format!("saved the work of task '{}' as {saved}", r.task));
     }
-    let trash = r
-        .trash
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| remove::trash_dir(repo).join(id));
+    if wt.is_none() && !r.path.exists() && trash.exists() {
+        // git's record is gone: read the folder with the repository's own git dir, against
+        // the newest thing known to hold its work.
+        let head = r
+            .saved
+            .clone()
+            .or(tip.clone())
+            .or(r.safe_in.map(|t| t.to_string()));
+        if let Some(head) = head {
+            if let Some(saved) = rescue::save_folder(repo, r.task, &trash, &head, "recover")? {
+                done.push(format!(
+                    "saved the files left in {} as {saved}",
+                    trash.display()
+                ));
+            }
+        }
+    }
     if wt.is_some() && r.path.exists() {
         remove::move_to_trash(repo, r.path, &trash)?;
         done.push(format!("removed the worktree {}", r.path.display()));

@@ -213,7 +213,9 @@ fn take_apart(
         Op::Finish { target, .. } => repo.branch_tip(target),
         _ => None,
     };
-    let worktree = discarded.then_some(record.path.as_path());
+    // Clean or not, the worktree goes: its detached commits, reflog, kept ignored files and
+    // the repositories inside it are saved with the rest.
+    let worktree = record.path.exists().then_some(record.path.as_path());
     let safe_in = target_tip.map(|t| t.to_string());
     let saved = rescue::save_task(
         repo,

@@ -11,6 +11,7 @@ mod list;
 mod native;
 mod prompts;
 mod recover;
+mod rescue;
 mod run;
 mod run_pty;
 mod shells;
