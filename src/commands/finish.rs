@@ -200,7 +200,8 @@ pub fn finish(repo: &Repo, ui: &mut Ui, req: &Request) -> Result<Outcome> {
 }
 
 /// Removes the task once merged. Commits that the target does not contain (after a squash or
-/// rebase) and discarded changes are saved first.
+/// rebase), discarded changes, and whatever else the worktree holds that would go with it
+/// (detached commits, kept ignored files, repositories inside) are saved first.
 fn take_apart(
     repo: &Repo,
     ui: &mut Ui,
