@@ -21,6 +21,8 @@ pub struct Config {
     pub max_workers: usize,
     pub kill_timeout: Duration,
     pub color_ui: Option<String>,
+    /// Ignored files that are work, not build output (gitignore patterns; several values).
+    pub keep_ignored: Vec<String>,
 }
 
 impl Default for Config {
@@ -33,6 +35,7 @@ impl Default for Config {
             max_workers: 3,
             kill_timeout: Duration::from_secs(10),
             color_ui: None,
+            keep_ignored: Vec::new(),
         }
     }
 }
@@ -87,6 +90,9 @@ impl Config {
             "par.killtimeout" => {
                 self.kill_timeout = Duration::from_secs(value.parse().map_err(|_| bad())?)
             }
+            // Multi-valued; an empty value forgets the ones before it, as in git's own lists.
+            "par.keepignored" if value.is_empty() => self.keep_ignored.clear(),
+            "par.keepignored" => self.keep_ignored.push(value.to_string()),
             "color.ui" => self.color_ui = Some(value.to_ascii_lowercase()),
             _ => {}
         }

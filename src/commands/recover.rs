@@ -170,15 +170,17 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
                 );
                 continue;
             }
-            let head = trashed.admin.as_deref().and_then(ops::head_of);
-            let saved = rescue::save_folder(
-                repo,
-                "recovered",
-                &trashed.path,
-                head.as_deref(),
-                &[],
-                "recover",
-            )?;
+            // No journal names it: its task is unknown, and its files are read against its own
+            // HEAD while git's record is there, else against the main worktree's.
+            let saved = match &trashed.admin {
+                Some(_) => ops::late_changes(repo, "recovered", &trashed, None)?,
+                None => match ops::commit_of(repo, "HEAD") {
+                    Some(head) => {
+                        rescue::save_folder(repo, "recovered", &trashed.path, &head, "recover")?
+                    }
+                    None => None,
+                },
+            };
             if let Some(admin) = &trashed.admin {
                 gate::forget_admin(repo, admin)?;
             }

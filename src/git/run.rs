@@ -97,6 +97,20 @@ impl Git {
         self
     }
 
+    /// More arguments after those given to [`git`].
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        for arg in args {
+            self.what.push(' ');
+            self.what.push_str(&arg.as_ref().to_string_lossy());
+            self.cmd.arg(arg);
+        }
+        self
+    }
+
     /// Runs in its own process group: a terminal Ctrl-C cannot stop it half-way.
     pub fn critical(mut self) -> Self {
         self.critical = true;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Context, Error, Result};
 use crate::git::git;
+use crate::git::run::Git;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
@@ -33,6 +34,11 @@ pub fn git_dir(dir: &Path) -> Result<PathBuf> {
 /// of its index: the real index is never written, so a stale `index.lock` left by a killed git
 /// does not stop the rescue, and the user's index is as it was.
 pub fn capture(dir: &Path) -> Result<Snapshot> {
+    capture_keeping(dir, &[])
+}
+
+/// [`capture`], with the ignored files that match `keep` (gitignore patterns) among the files.
+pub fn capture_keeping(dir: &Path, keep: &[String]) -> Result<Snapshot> {
     let what = || {
         format!(
             "could not save the uncommitted changes in {}",
@@ -40,27 +46,121 @@ pub fn capture(dir: &Path) -> Result<Snapshot> {
         )
     };
     let head = rev(dir, "HEAD^{commit}").with_context(what)?;
-    let private_dir = git_dir(dir)?;
-    let temp_index = private_dir.join(format!("par-index.{}", std::process::id()));
-    let with_temp = |args: &[&str]| git(dir, args).env("GIT_INDEX_FILE", &temp_index).run();
-    let result = (|| -> Result<(String, String)> {
-        // A copy keeps the index's stat data, so `add -A` only reads files that changed.
-        if std::fs::copy(private_dir.join("index"), &temp_index).is_err() {
-            with_temp(&["read-tree", &head])?;
-        }
-        let index_tree = with_temp(&["write-tree"])?.stdout_str();
-        with_temp(&["add", "-A", "--", ":/"])?;
-        Ok((index_tree, with_temp(&["write-tree"])?.stdout_str()))
-    })();
-    let _ = std::fs::remove_file(&temp_index);
-    // An interrupted git leaves its lock on the private index behind; no one else uses it.
-    let _ = std::fs::remove_file(temp_index.with_extension(format!("{}.lock", std::process::id())));
-    let (index_tree, worktree_tree) = result.with_context(what)?;
+    let (index_tree, worktree_tree) =
+        private_trees(dir, Some(&head), keep, &[]).with_context(what)?;
     Ok(Snapshot {
         head,
         index_tree,
         worktree_tree,
     })
+}
+
+/// The trees of the index and of the files of the repository at `dir` (its top), whose HEAD
+/// is `head` (`None`: unborn), through a private copy of its index.
+/// Folders in `skip` (repositories inside it, saved on their own) are left as the index has them.
+pub fn private_trees(
+    dir: &Path,
+    head: Option<&str>,
+    keep: &[String],
+    skip: &[String],
+) -> Result<(String, String)> {
+    let private_dir = git_dir(dir)?;
+    let temp_index = private_dir.join(format!("par-index.{}", std::process::id()));
+    let index = private_dir.join("index");
+    trees(
+        &|args| git(dir, args),
+        Some(&index),
+        head,
+        &temp_index,
+        keep,
+        skip,
+        true,
+    )
+}
+
+/// The trees of the index and of the files that the `git` commands `at` makes see: the index
+/// is copied from `index` (when it can be), else read from `head`, into `temp_index`, which
+/// is removed again. Ignored files matching `keep` (gitignore patterns) count as files.
+/// Without `removals`, a file missing from the folder stays as the index has it. Folders in
+/// `skip` are left as the index has them.
+pub fn trees(
+    at: &dyn Fn(&[&str]) -> Git,
+    index: Option<&Path>,
+    head: Option<&str>,
+    temp_index: &Path,
+    keep: &[String],
+    skip: &[String],
+    removals: bool,
+) -> Result<(String, String)> {
+    let with_temp = |args: &[&str]| at(args).env("GIT_INDEX_FILE", temp_index);
+    let result = (|| -> Result<(String, String)> {
+        // A copy keeps the index's stat data, so `add -A` only reads files that changed.
+        let copied = index.is_some_and(|i| std::fs::copy(i, temp_index).is_ok());
+        if !copied {
+            let _ = std::fs::remove_file(temp_index);
+            if let Some(head) = head {
+                with_temp(&["read-tree", head]).run()?;
+            }
+        }
+        let index_tree = with_temp(&["write-tree"]).run()?.stdout_str();
+        let all = if removals {
+            "--all"
+        } else {
+            "--ignore-removal"
+        };
+        // git refuses a pathspec naming an ignored path, even to exclude it; and it would
+        // not add an ignored one anyway.
+        let ignored = if skip.is_empty() {
+            Vec::new()
+        } else {
+            let list: Vec<u8> = skip.iter().flat_map(|p| p.bytes().chain([0])).collect();
+            let out = with_temp(&["check-ignore", "-z", "--stdin"])
+                .stdin(list)
+                .output()?;
+            out.stdout
+        };
+        let ignored: Vec<&[u8]> = ignored.split(|b| *b == 0).collect();
+        let skipped: Vec<String> = skip
+            .iter()
+            .filter(|path| !ignored.contains(&path.as_bytes()))
+            .map(|path| format!(":(top,exclude,literal){path}"))
+            .collect();
+        let mut add = vec!["add", all, "--", ":/"];
+        add.extend(skipped.iter().map(String::as_str));
+        with_temp(&add).run()?;
+        if !keep.is_empty() {
+            let mut list = vec!["ls-files", "-z", "--others", "--ignored"];
+            for pattern in keep {
+                list.extend(["--exclude", pattern]);
+            }
+            // A repository inside shows as `dir/`: it is saved on its own.
+            let kept: Vec<u8> = with_temp(&list)
+                .run()?
+                .stdout
+                .split(|b| *b == 0)
+                .filter(|p| !p.is_empty() && !p.ends_with(b"/"))
+                .flat_map(|p| p.iter().copied().chain([0]))
+                .collect();
+            if !kept.is_empty() {
+                with_temp(&[
+                    "--literal-pathspecs",
+                    "add",
+                    "--force",
+                    "--pathspec-from-file=-",
+                    "--pathspec-file-nul",
+                ])
+                .stdin(kept)
+                .run()?;
+            }
+        }
+        Ok((index_tree, with_temp(&["write-tree"]).run()?.stdout_str()))
+    })();
+    let _ = std::fs::remove_file(temp_index);
+    // An interrupted git leaves its lock on the private index behind; no one else uses it.
+    let mut lock = temp_index.as_os_str().to_owned();
+    lock.push(".lock");
+    let _ = std::fs::remove_file(lock);
+    result
 }
 
 impl Snapshot {

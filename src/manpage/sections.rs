@@ -95,6 +95,7 @@ fn configuration() -> Vec<Block> {
         item("par.finishStrategy", "How finish merges when --strategy is not given: merge, squash or rebase. Default: merge"),
         item("par.maxWorkers", "How many tasks run runs a command in at once when --jobs is not given. Default: 3"),
         item("par.killTimeout", "Seconds run waits after passing an interrupt on to its commands before killing them. Default: 10"),
+        item("par.keepIgnored", "A gitignore pattern (the setting takes several values; an empty one forgets those before it). Ignored files matching one are work, saved with the rest before a task is deleted (say .env); other ignored files are build output and are not saved. Repositories inside a worktree, ignored or not, are always saved. Default: none"),
         item("color.ui", "As for git: always, never or auto (colour on a terminal). NO_COLOR turns colour off."),
     ]
 }
@@ -143,7 +144,7 @@ fn files() -> Vec<Block> {
         item("<git-common-dir>/par/journal/", "The journal of operations in progress, read by git par recover."),
         item("<git-common-dir>/par/lock", "The repository lock that keeps two git par commands from changing things at once."),
         item("<git-common-dir>/par/logs/", "Output of the commands started by git par run."),
-        item("refs/par/rescued/<task>/<date>", "Work saved before it was thrown away (by drop, finish --changes discard, or a rollback); git par rescued lists it and says how to restore it."),
+        item("refs/par/rescued/<task>/<date>", "Work saved before it was thrown away (by drop, finish, or a rollback): one commit whose tree is the worktree's files and whose parents keep its HEAD, the branch, commits only in the worktree's reflog, and the commits and uncommitted files of submodules and nested repositories; git par rescued lists each piece and says how to restore it."),
         p("<git-common-dir> is the git directory shared by all worktrees: git rev-parse --git-common-dir prints it."),
     ]
 }

@@ -139,6 +139,7 @@ pub fn finish(
         tip: Some(task_tip),
         safe: Vec::new(),
         stop_processes: req.stop_processes,
+        saved: false,
     };
     // Checked before the merge too: a merge whose removal is then refused would leave the
     // task merged but standing.
@@ -268,7 +269,9 @@ fn take_apart(
         _ => None,
     };
     let owned = super::check_removal(repo, &removal)?;
-    let worktree = owned.as_ref().map(|o| o.path()).filter(|_| discarded);
+    // Clean or not, the worktree goes: its detached commits, reflog, kept ignored files and
+    // the repositories inside it are saved with the rest.
+    let worktree = owned.as_ref().map(|o| o.path());
     removal.safe.extend(target_tip.map(|t| t.to_string()));
     let saved = rescue::save_task(
         repo,

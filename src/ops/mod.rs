@@ -67,6 +67,8 @@ pub struct Removal<'a> {
     pub safe: Vec<String>,
     /// Stop processes working in the worktree instead of refusing.
     pub stop_processes: bool,
+    /// The last of `safe` is the rescue just made of the worktree.
+    pub saved: bool,
 }
 
 /// The checks that must pass before anything of a task is removed: the worktree is the one
@@ -113,18 +115,18 @@ pub fn teardown(
     let record = r.record;
     let identity = owned.as_ref().map(Owned::identity);
     journal.update(|op| op.set_removing(identity))?;
+    // What the worktree's files were when its work was saved: the newest rescue, else HEAD.
+    let saved_as = r
+        .safe
+        .last()
+        .filter(|_| r.saved)
+        .cloned()
+        .or_else(|| owned.as_ref().and_then(|o| head_commit(o.path())));
     let trashed = owned.map(|o| o.trash(&journal.entry.id)).transpose()?;
     let mut late = None;
     if let Some(trashed) = &trashed {
         crate::cleanup::failpoint("teardown:trashed");
-        late = match rescue::save_task(
-            repo,
-            &record.task,
-            Some(&trashed.path),
-            None,
-            &r.safe,
-            "changed while being removed",
-        ) {
+        late = match late_changes(repo, &record.task, trashed, saved_as.as_deref()) {
             Ok(saved) => saved,
             Err(err) => {
                 // Not saved: the removal is undone, so nothing is lost.
@@ -288,15 +290,18 @@ pub fn complete_removal(repo: &Repo, ui: &mut Ui, r: &Interrupted) -> Result<Vec
         None => gate::find_trashed(repo, r.worktree_dir, r.id, r.identity)?,
     };
     if let Some(trashed) = trashed {
-        let head = trashed.admin.as_ref().and_then(|a| head_of(a));
-        if let Some(saved) = rescue::save_folder(
-            repo,
-            r.task,
-            &trashed.path,
-            head.as_deref(),
-            &safe,
-            "recover",
-        )? {
+        // While git's record is there the trashed worktree is still whole and reads as a
+        // worktree; without it, its files are read against the newest commit known to hold
+        // the task's work.
+        let head = safe.last().cloned().or(tip.clone());
+        let saved = match &trashed.admin {
+            Some(_) => late_changes(repo, r.task, &trashed, head.as_deref())?,
+            None => match head.or_else(|| commit_of(repo, "HEAD")) {
+                Some(head) => rescue::save_folder(repo, r.task, &trashed.path, &head, "recover")?,
+                None => None,
+            },
+        };
+        if let Some(saved) = saved {
             done.push(format!(
                 "saved what was left in {} as {saved}",
                 trashed.path.display()
@@ -344,23 +349,62 @@ pub fn check_journal_dir(repo: &Repo, task: &str, dir: &Path) -> Result<()> {
     )))
 }
 
+/// The commit checked out in the worktree at `dir`.
+fn head_commit(dir: &Path) -> Option<String> {
+    git(dir, ["rev-parse", "--verify", "-q", "HEAD^{commit}"])
+        .run()
+        .ok()
+        .map(|o| o.stdout_str())
+}
+
+/// Files that appeared or changed in a worktree between the rescue and its move into the
+/// trash (a process that slipped in): a stat pass with git's own index finds whether there
+/// are any, read through the admin dir so that `.git` files with relative paths (which the
+/// move broke) do not matter; only then are the files read and saved against `saved_as`.
+pub fn late_changes(
+    repo: &Repo,
+    task: &str,
+    trashed: &gate::Trashed,
+    saved_as: Option<&str>,
+) -> Result<Option<String>> {
+    let Some(admin) = &trashed.admin else {
+        return Ok(None);
+    };
+    let admin_head = || {
+        git(admin, ["rev-parse", "--verify", "-q", "HEAD^{commit}"])
+            .env("GIT_DIR", admin)
+            .run()
+            .ok()
+            .map(|o| o.stdout_str())
+    };
+    let saved_as = saved_as.map(str::to_string).or_else(admin_head);
+    let status = git(
+        &trashed.path,
+        [
+            "--no-optional-locks",
+            "status",
+            "--porcelain",
+            "-z",
+            "--ignore-submodules=all",
+            "--untracked-files=all",
+        ],
+    )
+    .env("GIT_DIR", admin)
+    .env("GIT_WORK_TREE", &trashed.path)
+    .run()?;
+    match saved_as {
+        Some(head) if !status.stdout.is_empty() => rescue::save_folder(
+            repo,
+            task,
+            &trashed.path,
+            &head,
+            "changed while being removed",
+        ),
+        _ => Ok(None),
+    }
+}
+
 /// The commit a ref points at, as text.
 pub fn commit_of(repo: &Repo, refname: &str) -> Option<String> {
     repo.git.refname_to_id(refname).ok().map(|o| o.to_string())
-}
-
-/// The commit a worktree's admin dir has as HEAD.
-pub fn head_of(admin: &Path) -> Option<String> {
-    let head = fs::read_to_string(admin.join("HEAD")).ok()?;
-    let head = head.trim();
-    match head.strip_prefix("ref: ") {
-        None => Some(head.to_string()),
-        Some(_) => git(
-            admin,
-            ["--git-dir=.", "rev-parse", "--verify", "-q", "HEAD"],
-        )
-        .run()
-        .ok()
-        .map(|o| o.stdout_str()),
-    }
 }

@@ -12,6 +12,7 @@ mod list;
 mod native;
 mod prompts;
 mod recover;
+mod rescue;
 mod run;
 mod run_pty;
 mod shells;

@@ -1,0 +1,414 @@
+//! Saved work: before anything of a task is deleted, what is not already safe in a branch is
+//! kept under `refs/par/rescued/<task>/<date>`, where `git par rescued` and plain git find it.
+//!
+//! One rescue commit per save. Its tree is the worktree's files (tracked, untracked, and the
+//! ignored ones `par.keepIgnored` names); its first parent is the worktree's HEAD; further
+//! parents keep whatever else would become unreachable: the branch tip, commits left on a
+//! detached HEAD or only in the worktree's HEAD reflog (which lives in the worktree's admin
+//! dir and goes with it), staged files, and the commits and uncommitted files of submodules
+//! and nested repositories, fetched into the main repository first. The message lists each
+//! parent and where it came from ([`record`]). Other ignored files are build output.
+
+mod inner;
+pub mod record;
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use crate::error::{Context, Error, Result};
+use crate::git::{git, snapshot, Repo};
+use crate::{task, time};
+use record::{Piece, Source};
+
+pub const PREFIX: &str = "refs/par/rescued/";
+
+/// The message that marks a snapshot commit of uncommitted changes.
+pub const SNAPSHOT_SUBJECT: &str = "git-par: uncommitted changes of task";
+
+/// The message that marks a rescue commit of commits alone (no uncommitted files).
+pub const SAVED_SUBJECT: &str = "git-par: saved work of task";
+
+/// Keeps `commit` under a new rescue ref for `task`; returns the ref.
+pub fn save(repo: &Repo, task: &str, commit: &str, why: &str) -> Result<String> {
+    let now = crate::journal::now();
+    let base = format!("{PREFIX}{task}/{}", time::stamp(now));
+    let mut name = base.clone();
+    let mut n = 1;
+    while repo.git.find_reference(&name).is_ok() {
+        n += 1;
+        name = format!("{base}-{n}");
+    }
+    git(
+        &repo.main_worktree,
+        [
+            "update-ref",
+            "-m",
+            &format!("git par: {why}"),
+            &name,
+            commit,
+            "",
+        ],
+    )
+    .run()
+    .with_context(|| format!("could not save the work of task '{task}' under {name}"))?;
+    Ok(name)
+}
+
+/// Saves everything of a task that deleting its worktree (if given) and branch (at `tip`)
+/// would make unreachable: returns the rescue ref, or `None` when everything is already safe
+/// in one of the `safe` commits (a base branch's tip, or an earlier rescue), in a branch other
+/// than the task's, a tag or an earlier rescue. A submodule or nested repository that cannot
+/// be saved is an error naming it, so that nothing is removed.
+pub fn save_task(
+    repo: &Repo,
+    task: &str,
+    worktree: Option<&Path>,
+    tip: Option<&str>,
+    safe: &[String],
+    why: &str,
+) -> Result<Option<String>> {
+    let mut found = Found::default();
+    if let Some(dir) = worktree.filter(|d| d.exists()) {
+        collect_worktree(repo, task, dir, tip, &mut found)?;
+    }
+    if let Some(tip) = tip {
+        let piece = Piece::new(tip, Source::Branch, "tip", None);
+        found.base.get_or_insert_with(|| piece.clone());
+        found.pieces.push(piece);
+    }
+    keep(repo, task, found, tip, safe, why)
+}
+
+/// Saves a folder whose git admin dir is already gone (a worktree a crash left in the trash
+/// after git's record of it was deleted), read as a worktree of this repository whose HEAD is
+/// `head`. Saved only when it holds something `head` does not (a new or changed file, or a
+/// nested repository's work): returns the rescue ref. A missing file is not work (the folder
+/// may be half-deleted), so the saved tree is `head`'s with the folder's files over it.
+pub fn save_folder(
+    repo: &Repo,
+    task: &str,
+    dir: &Path,
+    head: &str,
+    why: &str,
+) -> Result<Option<String>> {
+    let what = || {
+        format!(
+            "could not save the folder {} of task '{task}'",
+            dir.display()
+        )
+    };
+    let meta =
+        std::fs::symlink_metadata(dir).map_err(|e| Error::failed(e.to_string()).context(what()))?;
+    if !meta.is_dir() {
+        return Err(
+            Error::failed("it is not a folder (a symlink is never followed)").context(what()),
+        );
+    }
+    let temp_index = repo
+        .common_dir
+        .join(format!("par-index.{}", std::process::id()));
+    let at = |args: &[&str]| {
+        // The main worktree's fsmonitor and untracked cache know nothing of this folder.
+        git(
+            dir,
+            [
+                "-c",
+                "core.fsmonitor=false",
+                "-c",
+                "core.untrackedCache=false",
+            ],
+        )
+        .args(args)
+        .env("GIT_DIR", &repo.common_dir)
+        .env("GIT_WORK_TREE", dir)
+    };
+    let keep_ignored = &repo.config.keep_ignored;
+    // A submodule's git dir went with the admin dir: it cannot be opened, and its files are
+    // then plain files of the folder.
+    let mut pieces = Vec::new();
+    let mut skip = Vec::new();
+    for inner in inner::told_apart(dir, inner::find(dir), &HashSet::new()) {
+        if let Some(saved) = inner::save(repo, task, &inner, keep_ignored)? {
+            pieces.extend(saved);
+            skip.push(inner.path);
+        }
+    }
+    let (_, files) = snapshot::trees(
+        &at,
+        None,
+        Some(head),
+        &temp_index,
+        keep_ignored,
+        &skip,
+        false,
+    )
+    .with_context(what)?;
+    let found = Found {
+        files: (files != tree_of(repo, head)?).then_some(files),
+        base: Some(Piece::new(head, Source::Worktree, "HEAD", None)),
+        pieces,
+    };
+    keep(repo, task, found, None, &[head.to_string()], why)
+}
+
+#[derive(Default)]
+struct Found {
+    /// What the rescue commit builds on: the worktree's HEAD, else the branch tip.
+    base: Option<Piece>,
+    /// The tree of the worktree's files, when it is not the base's.
+    files: Option<String>,
+    /// Every commit that may hold work, in the order their labels are preferred.
+    pieces: Vec<Piece>,
+}
+
+fn tree_of(repo: &Repo, commit: &str) -> Result<String> {
+    let out = git(
+        &repo.main_worktree,
+        ["rev-parse", &format!("{commit}^{{tree}}")],
+    )
+    .run()?;
+    Ok(out.stdout_str())
+}
+
+fn commit_tree(repo: &Repo, tree: &str, parents: &[&str], message: &str) -> Result<String> {
+    let mut args = vec!["commit-tree", tree];
+    for parent in parents {
+        args.extend(["-p", parent]);
+    }
+    args.extend(["-F", "-"]);
+    let out = git(&repo.main_worktree, args)
+        .stdin(message.as_bytes().to_vec())
+        .run()?;
+    Ok(out.stdout_str())
+}
+
+/// The worktree's HEAD, files, staged files, per-worktree refs, HEAD reflog, and what the
+/// repositories inside it hold.
+fn collect_worktree(
+    repo: &Repo,
+    task: &str,
+    dir: &Path,
+    tip: Option<&str>,
+    found: &mut Found,
+) -> Result<()> {
+    let what = || format!("could not save the work in {}", dir.display());
+    let keep_ignored = &repo.config.keep_ignored;
+    let head = git(dir, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]).output()?;
+    let head = head.success().then(|| head.stdout_str());
+    let admin = snapshot::git_dir(dir).with_context(what)?;
+    let reflog = reflog(&admin.join("logs/HEAD"));
+    // HEAD may name a branch deleted by hand: its last value is then the newest reflog entry.
+    let Some(base) = head
+        .clone()
+        .or_else(|| reflog.first().cloned())
+        .or(tip.map(str::to_string))
+    else {
+        return Err(Error::failed("its HEAD names no commit").context(what()));
+    };
+    // The repositories inside are saved on their own, and left out of the worktree's files.
+    let mut inner_pieces = Vec::new();
+    let mut skip = Vec::new();
+    for inner in inner::list(dir)? {
+        if let Some(saved) = inner::save(repo, task, &inner, keep_ignored)? {
+            inner_pieces.extend(saved);
+            skip.push(inner.path);
+        }
+    }
+    let (index_tree, files_tree) =
+        snapshot::private_trees(dir, head.as_deref(), keep_ignored, &skip).with_context(what)?;
+    let base_tree = tree_of(repo, &base)?;
+    let base_piece = Piece::new(&base, Source::Worktree, "HEAD", None);
+    found.base = Some(base_piece.clone());
+    found.pieces.push(base_piece);
+    if files_tree != base_tree {
+        found.files = Some(files_tree.clone());
+    }
+    if index_tree != base_tree && index_tree != files_tree {
+        let message = format!("git-par: staged files of task {task}");
+        let staged = commit_tree(repo, &index_tree, &[&base], &message)?;
+        found
+            .pieces
+            .push(Piece::new(&staged, Source::Worktree, "staged", None));
+    }
+    let refs = git(
+        dir,
+        [
+            "for-each-ref",
+            "--format=%(objecttype) %(objectname) %(refname)",
+            "refs/worktree/",
+            "refs/bisect/",
+        ],
+    )
+    .run()?
+    .stdout_str();
+    for line in refs.lines() {
+        if let Some(("commit", rest)) = line.split_once(' ') {
+            if let Some((oid, name)) = rest.split_once(' ') {
+                found
+                    .pieces
+                    .push(Piece::new(oid, Source::Worktree, name, None));
+            }
+        }
+    }
+    for commit in reflog {
+        found
+            .pieces
+            .push(Piece::new(&commit, Source::Worktree, "reflog", None));
+    }
+    found.pieces.extend(inner_pieces);
+    Ok(())
+}
+
+/// The commits a reflog file names, newest first, each once.
+fn reflog(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut seen = HashSet::new();
+    let mut commits = Vec::new();
+    for line in text.lines().rev() {
+        let mut fields = line.split(' ');
+        let (Some(old), Some(new)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        for oid in [new, old] {
+            let real = oid.len() >= 40 && oid.bytes().any(|b| b != b'0');
+            if real && oid.bytes().all(|b| b.is_ascii_hexdigit()) && seen.insert(oid) {
+                commits.push(oid.to_string());
+            }
+        }
+    }
+    commits
+}
+
+/// Of `pieces`, the commits that nothing outside the task keeps: not in `safe`, a branch
+/// other than the task's, a tag or an earlier rescue.
+fn unsafe_commits(
+    repo: &Repo,
+    task: &str,
+    tip: Option<&str>,
+    pieces: &[Piece],
+    safe: &[String],
+) -> Result<HashSet<String>> {
+    let mut doomed = vec![task::branch_name(repo, task)];
+    if let Some(tip) = tip {
+        // Whatever the task's branch is called, it goes: so does any branch at its tip, as
+        // far as safety goes (saving too much is harmless).
+        let at_tip = git(
+            &repo.main_worktree,
+            [
+                "for-each-ref",
+                "--format=%(refname:lstrip=2)",
+                "--points-at",
+                tip,
+                "refs/heads/",
+            ],
+        )
+        .run()?
+        .stdout_str();
+        doomed.extend(at_tip.lines().map(str::to_string));
+    }
+    let mut args: Vec<String> = vec!["rev-list".into(), "--ignore-missing".into()];
+    let mut seen = HashSet::new();
+    args.extend(
+        pieces
+            .iter()
+            .filter(|p| seen.insert(&p.commit))
+            .map(|p| p.commit.clone()),
+    );
+    args.push("--not".into());
+    args.extend(safe.iter().cloned());
+    args.extend(doomed.iter().map(|b| format!("--exclude={b}")));
+    args.extend(["--branches", "--tags", "--glob=refs/par/rescued/*"].map(String::from));
+    let out = git(&repo.main_worktree, &args).run()?.stdout_str();
+    let listed: HashSet<&str> = out.lines().collect();
+    Ok(pieces
+        .iter()
+        .filter(|p| listed.contains(p.commit.as_str()))
+        .map(|p| p.commit.clone())
+        .collect())
+}
+
+/// True when an earlier rescue of the task (or a `safe` commit) holds `files` on `base`.
+fn files_saved(repo: &Repo, task: &str, safe: &[String], files: &str, base: &str) -> bool {
+    let earlier = repo
+        .git
+        .references_glob(&format!("{PREFIX}{task}/*"))
+        .map(|refs| {
+            refs.flatten()
+                .filter_map(|r| r.target().map(|t| t.to_string()))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    safe.iter().chain(&earlier).any(|s| {
+        let commit = s
+            .parse()
+            .ok()
+            .and_then(|oid| repo.git.find_commit(oid).ok());
+        commit.is_some_and(|c| {
+            c.tree_id().to_string() == files && c.parent_id(0).is_ok_and(|p| p.to_string() == base)
+        })
+    })
+}
+
+/// Decides what of `found` needs keeping, and keeps it under one new rescue ref.
+fn keep(
+    repo: &Repo,
+    task: &str,
+    found: Found,
+    tip: Option<&str>,
+    safe: &[String],
+    why: &str,
+) -> Result<Option<String>> {
+    let Some(base) = found.base else {
+        return Ok(None);
+    };
+    let files = found
+        .files
+        .filter(|tree| !files_saved(repo, task, safe, tree, &base.commit));
+    let doomed = unsafe_commits(repo, task, tip, &found.pieces, safe)?;
+    let mut seen = HashSet::new();
+    let pieces: Vec<Piece> = found
+        .pieces
+        .into_iter()
+        .filter(|p| doomed.contains(&p.commit))
+        .filter(|p| seen.insert((p.commit.clone(), p.source, p.path.clone())))
+        .collect();
+    if files.is_none() && pieces.is_empty() {
+        return Ok(None);
+    }
+    // Only the commits no other saved commit contains need to be parents.
+    let mut tops: HashSet<String> = doomed.clone();
+    if doomed.len() > 1 {
+        let mut args = vec!["merge-base", "--independent"];
+        args.extend(doomed.iter().map(String::as_str));
+        let out = git(&repo.main_worktree, args).run()?.stdout_str();
+        tops = out.lines().map(str::to_string).collect();
+    }
+    let mut parents = vec![base.clone()];
+    let mut holds = Vec::new();
+    for piece in pieces {
+        if tops.contains(&piece.commit) && parents.iter().all(|p| p.commit != piece.commit) {
+            parents.push(piece);
+        } else if piece.what != "reflog" && piece.commit != base.commit {
+            holds.push(piece);
+        }
+    }
+    let inner_held = holds
+        .iter()
+        .any(|p| matches!(p.source, Source::Submodule | Source::Nested));
+    if files.is_none() && parents.len() == 1 && !inner_held {
+        // Plain commits of the task's: the ref points at them, as a branch would.
+        return save(repo, task, &base.commit, why).map(Some);
+    }
+    let tree = match &files {
+        Some(tree) => tree.clone(),
+        None => tree_of(repo, &base.commit)?,
+    };
+    let subject = match files {
+        Some(_) => format!("{SNAPSHOT_SUBJECT} {task}"),
+        None => format!("{SAVED_SUBJECT} {task}"),
+    };
+    let message = record::message(&subject, why, files.is_some(), &parents, &holds);
+    let ids: Vec<&str> = parents.iter().map(|p| p.commit.as_str()).collect();
+    let commit = commit_tree(repo, &tree, &ids, &message)?;
+    save(repo, task, &commit, why).map(Some)
+}
