@@ -8,6 +8,7 @@ mod finish;
 mod interrupt;
 mod lifecycle;
 mod list;
+mod model;
 mod native;
 mod prompts;
 mod recover;
