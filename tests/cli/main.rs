@@ -9,6 +9,7 @@ mod finish;
 mod interrupt;
 mod lifecycle;
 mod list;
+mod model;
 mod native;
 mod prompts;
 mod recover;

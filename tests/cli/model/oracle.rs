@@ -1,0 +1,259 @@
+//! The model test's oracle, "nothing is lost": what existed before a git-par command (every
+//! commit, every file's content, the sentinel folder outside the repository) and whether all
+//! of it can still be found afterwards.
+//!
+//! Cheap on purpose, since it runs around every command: one `git rev-list` and one
+//! `git hash-object --stdin-paths` per side, plus one `rev-list` per nested repository.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use crate::env::TestEnv;
+
+/// Files and nested repositories where a user's work can be: the main worktree and every
+/// folder of the worktree dir (not `.git`, not symlinks). With `trash`, also the folders a
+/// removal set aside in `.par-trash/`, which only count while a crash is not yet recovered.
+pub struct Scan {
+    pub files: Vec<PathBuf>,
+    pub repos: Vec<PathBuf>,
+}
+
+impl Scan {
+    pub fn take(root: &Path, trash: bool) -> Scan {
+        let mut scan = Scan {
+            files: Vec::new(),
+            repos: Vec::new(),
+        };
+        let mut tops = vec![root.join("repo")];
+        let wt_dir = root.join("repo.par");
+        for entry in read_dir_sorted(&wt_dir) {
+            if entry.file_name().is_some_and(|n| n == ".par-trash") {
+                if trash {
+                    tops.extend(read_dir_sorted(&entry));
+                }
+            } else {
+                tops.push(entry);
+            }
+        }
+        for top in tops {
+            scan.walk(&top, true);
+        }
+        scan
+    }
+
+    fn walk(&mut self, dir: &Path, top: bool) {
+        let Ok(meta) = fs::symlink_metadata(dir) else {
+            return;
+        };
+        if meta.is_file() {
+            self.files.push(dir.to_path_buf());
+            return;
+        }
+        if !meta.is_dir() {
+            return;
+        }
+        if !top && fs::symlink_metadata(dir.join(".git")).is_ok() {
+            self.repos.push(dir.to_path_buf());
+        }
+        for entry in read_dir_sorted(dir) {
+            if entry.file_name().is_some_and(|n| n == ".git") {
+                continue;
+            }
+            self.walk(&entry, false);
+        }
+    }
+}
+
+fn read_dir_sorted(dir: &Path) -> Vec<PathBuf> {
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    entries.sort();
+    entries
+}
+
+/// Blob ids of `files`, in order (`None` for one that vanished or could not be read).
+pub fn hash_files(env: &TestEnv, root: &Path, files: &[PathBuf]) -> Vec<Option<String>> {
+    if files.is_empty() {
+        return Vec::new();
+    }
+    let run = |files: &[PathBuf]| -> Option<Vec<String>> {
+        let mut child = env
+            .command("git", root)
+            .args(["hash-object", "--no-filters", "--stdin-paths"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("git hash-object");
+        let mut input = String::new();
+        for f in files {
+            input.push_str(&f.to_string_lossy());
+            input.push('\n');
+        }
+        let mut stdin = child.stdin.take().expect("stdin");
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(input.as_bytes());
+        });
+        let out = child.wait_with_output().expect("git hash-object");
+        let _ = writer.join();
+        let lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        (out.status.success() && lines.len() == files.len()).then_some(lines)
+    };
+    if let Some(all) = run(files) {
+        return all.into_iter().map(Some).collect();
+    }
+    // One file went away or is unreadable: hash them one by one.
+    files
+        .iter()
+        .map(|f| run(std::slice::from_ref(f)).and_then(|mut v| v.pop()))
+        .collect()
+}
+
+/// Ids printed by `git <args>` in `dir` (first word of each line); empty if git fails.
+fn ids(env: &TestEnv, dir: &Path, args: &[&str]) -> Vec<String> {
+    let out = env
+        .command("git", dir)
+        .args(args)
+        .stderr(Stdio::null())
+        .output()
+        .expect("run git");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_string)
+        .collect()
+}
+
+const EMPTY_BLOB: &str = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
+
+/// What must survive a git-par command.
+pub struct Before {
+    /// Commit id → where it was seen.
+    pub commits: BTreeMap<String, String>,
+    /// Blob id → a file that held it.
+    pub blobs: BTreeMap<String, String>,
+    pub sentinel: BTreeMap<String, String>,
+}
+
+impl Before {
+    pub fn take(env: &TestEnv, root: &Path) -> Before {
+        let mut commits = BTreeMap::new();
+        // `--all` covers every worktree's HEAD and `--reflog` every worktree's HEAD reflog.
+        for id in ids(env, &root.join("repo"), &["rev-list", "--all", "--reflog"]) {
+            commits.insert(id, "repo".to_string());
+        }
+        let scan = Scan::take(root, false);
+        for repo in &scan.repos {
+            for id in ids(env, repo, &["rev-list", "--all", "--reflog"]) {
+                commits
+                    .entry(id)
+                    .or_insert_with(|| format!("nested repository {}", rel(root, repo)));
+            }
+        }
+        let mut blobs = BTreeMap::new();
+        for (file, blob) in scan.files.iter().zip(hash_files(env, root, &scan.files)) {
+            // An empty file holds no bytes to lose; a killed checkout leaves such files.
+            if let Some(blob) = blob.filter(|b| b != EMPTY_BLOB) {
+                blobs.entry(blob).or_insert_with(|| rel(root, file));
+            }
+        }
+        Before {
+            commits,
+            blobs,
+            sentinel: sentinel(root),
+        }
+    }
+
+    /// Every loss, one line each; empty when nothing was lost.
+    pub fn lost(&self, env: &TestEnv, root: &Path, crashed: bool) -> Vec<String> {
+        let mut found: HashSet<String> = HashSet::new();
+        found.extend(ids(
+            env,
+            &root.join("repo"),
+            &["rev-list", "--objects", "--all", "--reflog"],
+        ));
+        // A nested clone's commits that its origin holds are safe there.
+        found.extend(ids(env, &root.join("upstream"), &["rev-list", "--all"]));
+        let scan = Scan::take(root, crashed);
+        for repo in &scan.repos {
+            found.extend(ids(env, repo, &["rev-list", "--all", "--reflog"]));
+        }
+        found.extend(hash_files(env, root, &scan.files).into_iter().flatten());
+        let mut lost = Vec::new();
+        for (commit, place) in &self.commits {
+            if !found.contains(commit) {
+                lost.push(format!(
+                    "commit {commit} (was reachable in {place}) is reachable from nothing"
+                ));
+            }
+        }
+        for (blob, file) in &self.blobs {
+            if !found.contains(blob) {
+                lost.push(format!(
+                    "file {file} (blob {blob}) is in no worktree and no commit"
+                ));
+            }
+        }
+        let now = sentinel(root);
+        if now != self.sentinel {
+            for (path, was) in &self.sentinel {
+                match now.get(path) {
+                    None => lost.push(format!("sentinel {path} ({was}) was deleted")),
+                    Some(is) if is != was => {
+                        lost.push(format!("sentinel {path} changed from {was} to {is}"))
+                    }
+                    Some(_) => {}
+                }
+            }
+            for path in now.keys().filter(|p| !self.sentinel.contains_key(*p)) {
+                lost.push(format!("sentinel folder gained {path}"));
+            }
+        }
+        lost
+    }
+}
+
+/// The sentinel folder beside the repository, entry by entry: path → what it is.
+pub fn sentinel(root: &Path) -> BTreeMap<String, String> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
+        for path in read_dir_sorted(dir) {
+            let Ok(meta) = fs::symlink_metadata(&path) else {
+                continue;
+            };
+            let what = if meta.file_type().is_symlink() {
+                format!("symlink to {:?}", fs::read_link(&path).ok())
+            } else if meta.is_dir() {
+                walk(root, &path, out);
+                "folder".to_string()
+            } else {
+                format!(
+                    "{:?}",
+                    String::from_utf8_lossy(&fs::read(&path).unwrap_or_default())
+                )
+            };
+            out.insert(rel(root, &path), what);
+        }
+    }
+    let mut out = BTreeMap::new();
+    let dir = root.join("sentinel");
+    out.insert(
+        "sentinel".to_string(),
+        if dir.is_dir() { "folder" } else { "missing" }.to_string(),
+    );
+    walk(root, &dir, &mut out);
+    out
+}
+
+pub fn rel(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .into_owned()
+}
