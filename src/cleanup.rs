@@ -6,6 +6,8 @@
 //! git forwards a Ctrl-C to its dashed subcommand while the terminal sends one too, so
 //! signals that arrive within [`DEBOUNCE`] of the first count as one press.
 
+#![allow(unsafe_code)]
+
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -66,8 +66,3 @@ pub fn resolve(path: &Path) -> PathBuf {
         }
     }
 }
-
-/// True when `inner` is `outer` or lies below it (both already resolved).
-pub fn is_within(inner: &Path, outer: &Path) -> bool {
-    inner.starts_with(outer)
-}

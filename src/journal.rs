@@ -196,11 +196,6 @@ pub fn orphans(par_dir: &Path) -> Vec<Orphan> {
     found
 }
 
-/// True when some journal entry is left by a dead process (cheap: no lock is held after).
-pub fn has_orphans(par_dir: &Path) -> bool {
-    !orphans(par_dir).is_empty()
-}
-
 impl Op {
     /// The command and task, as the user typed them.
     pub fn name(&self) -> String {

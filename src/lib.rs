@@ -1,27 +1,31 @@
 //! git-par: one branch and worktree per task. `main` parses the command line and calls
-//! [`run`]; everything else lives here so tests and other front ends can drive it.
+//! [`run`]; everything else lives here. The surface is what a front end needs (the command
+//! line, the error, the output, signal handling) and what the tests read (the index reader,
+//! the man page check); the rest is crate-private.
+
+#![deny(unsafe_code)]
 
 pub mod cleanup;
 pub mod cli;
-pub mod commands;
-pub mod completion;
-pub mod config;
-pub mod delete;
+pub(crate) mod commands;
+pub(crate) mod completion;
+pub(crate) mod config;
+pub(crate) mod delete;
 pub mod error;
-pub mod fsutil;
+pub(crate) mod fsutil;
 pub mod git;
-pub mod journal;
-pub mod lock;
+pub(crate) mod journal;
+pub(crate) mod lock;
 pub mod manpage;
-pub mod merge;
-pub mod ops;
-pub mod proc;
-pub mod rescue;
-pub mod run;
-pub mod shell;
-pub mod space;
-pub mod task;
-pub mod time;
+pub(crate) mod merge;
+pub(crate) mod ops;
+pub(crate) mod proc;
+pub(crate) mod rescue;
+pub(crate) mod run;
+pub(crate) mod shell;
+pub(crate) mod space;
+pub(crate) mod task;
+pub(crate) mod time;
 pub mod ui;
 
 use cli::{Cli, Command};

@@ -12,6 +12,7 @@ use crate::error::Result;
 use crate::git::status::{self, Status};
 use crate::git::worktrees::Worktree;
 use crate::git::Repo;
+use crate::ops::lease::{self, Holder};
 use crate::ui::Ui;
 use crate::{fsutil, task, time};
 
@@ -28,6 +29,8 @@ pub struct TaskInfo {
     pub untracked: usize,
     pub last_commit: Option<String>,
     pub flags: Vec<String>,
+    /// The git par command working in the task now (its lease), if any.
+    pub busy: Option<Holder>,
     #[serde(skip)]
     last_commit_secs: Option<i64>,
     #[serde(skip)]
@@ -154,6 +157,7 @@ pub fn collect(repo: &Repo) -> Vec<TaskInfo> {
         untracked: 0,
         last_commit: None,
         flags: Vec::new(),
+        busy: None,
         last_commit_secs: None,
         checkout: None,
     };
@@ -195,6 +199,12 @@ pub fn collect(repo: &Repo) -> Vec<TaskInfo> {
         found.insert(task, info);
     }
     let mut tasks: Vec<TaskInfo> = found.into_values().collect();
+    for info in &mut tasks {
+        info.busy = lease::holder(repo, &info.task);
+        if info.busy.is_some() {
+            info.flags.push("busy".into());
+        }
+    }
     for info in &mut tasks {
         inspect(
             repo,

@@ -78,9 +78,7 @@ pub struct Request {
 
 #[derive(Debug)]
 pub struct Outcome {
-    pub task: String,
     pub target: String,
-    pub plan: Plan,
     /// Where the target branch is checked out, if anywhere.
     pub target_worktree: Option<PathBuf>,
     pub removed: bool,
@@ -220,9 +218,7 @@ pub fn finish(
     ));
 
     let mut outcome = Outcome {
-        task: name.clone(),
         target: target.clone(),
-        plan,
         target_worktree: target_worktree.clone(),
         removed: false,
         rescue: None,
@@ -705,9 +701,7 @@ fn dry_run(
         ));
     }
     Ok(Outcome {
-        task: record.task.clone(),
         target: target.to_string(),
-        plan,
         target_worktree,
         removed: false,
         rescue: None,

@@ -36,10 +36,6 @@ pub struct Lease {
 }
 
 impl Lease {
-    pub fn task(&self) -> &str {
-        &self.task
-    }
-
     /// Takes the lease of `task`, refusing at once when another process holds it, or waiting
     /// for it when `wait` is set.
     pub fn take(repo: &Repo, ui: &mut Ui, task: &str, command: &str, wait: bool) -> Result<Lease> {

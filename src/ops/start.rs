@@ -377,10 +377,14 @@ pub fn roll_back(
     let admin = super::registered_admin(repo, &op.path);
     if op.identity.is_some() || !crashed {
         if let Some(owned) = gate::prove(repo, &claim)? {
-            // A worktree someone may have worked in since a crash keeps its work (one whose
-            // checkout never completed holds nothing but git's half-written files).
-            if crashed && matches!(op.phase, Phase::CheckedOut | Phase::Carrying) {
-                if let Some(saved) = save_new_work(repo, op, owned.path())? {
+            // A worktree someone may have worked in since a crash keeps its work: files that
+            // are new or differ from what start put there (a half-written checkout's missing
+            // files are not work), and repositories cloned into it.
+            if crashed {
+                let head = op.snapshot.as_deref().unwrap_or(&op.base_commit);
+                let saved =
+                    rescue::save_folder(repo, &op.task, owned.path(), head, "start rolled back")?;
+                if let Some(saved) = saved {
                     done.push(format!(
                         "saved the changes in {} as {saved}",
                         op.path.display()
@@ -424,22 +428,6 @@ pub fn roll_back(
     }
     gate::remove_created_dirs(&op.worktree_dir, &op.created_dirs);
     Ok(done)
-}
-
-/// After a crash, saves what was done in a half-started task's worktree beyond what `start`
-/// itself put there (the base, plus carried changes that are still in their source).
-fn save_new_work(repo: &Repo, op: &Journaled, path: &Path) -> Result<Option<String>> {
-    let now = snapshot::capture(path)?;
-    let expected = match &op.snapshot {
-        Some(commit) => Snapshot::from_commit(path, commit)?.worktree_tree,
-        None => now.head_tree(path)?,
-    };
-    if now.worktree_tree == expected && now.head == op.base_commit {
-        return Ok(None);
-    }
-    let message = format!("{} {}", rescue::SNAPSHOT_SUBJECT, op.task);
-    let commit = now.commit(path, &message)?;
-    rescue::save(repo, &op.task, &commit, "start rolled back").map(Some)
 }
 
 /// A read running beside the command. Joined on every way out, so the git it runs never

@@ -4,7 +4,7 @@
 
 use std::fs::{self, File};
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use nix::errno::Errno;
@@ -26,15 +26,6 @@ pub enum Exit {
 }
 
 impl Exit {
-    pub fn from_status(status: ExitStatus) -> Exit {
-        use std::os::unix::process::ExitStatusExt;
-        match (status.code(), status.signal()) {
-            (Some(code), _) => Exit::Code(code),
-            (None, Some(sig)) => Signal::try_from(sig).map_or(Exit::Code(128 + sig), Exit::Signal),
-            (None, None) => Exit::Code(1),
-        }
-    }
-
     /// The status a shell would report: the code, or 128 + the signal number.
     pub fn status(self) -> i32 {
         match self {

@@ -74,10 +74,6 @@ impl View {
         }
     }
 
-    pub fn is_live(&self) -> bool {
-        self.live.is_some()
-    }
-
     /// A new state for task `i`.
     pub fn show(&mut self, ui: &mut Ui, i: usize, mark: Mark, text: &str) {
         match &self.live {

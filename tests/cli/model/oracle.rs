@@ -49,7 +49,16 @@ impl Scan {
             return;
         };
         if meta.is_file() {
-            self.files.push(dir.to_path_buf());
+            // git par's documented rule: ignored files are build output, dropped with their
+            // worktree, unless par.keepIgnored names them (the model keeps `*.ign`). The
+            // model's build output is `ignored/y-<step>`.
+            let build_output = dir.parent().is_some_and(|p| p.ends_with("ignored"))
+                && dir
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("y-"));
+            if !build_output {
+                self.files.push(dir.to_path_buf());
+            }
             return;
         }
         if !meta.is_dir() {
