@@ -75,6 +75,7 @@ pub fn description() -> Vec<Block> {
 /// The sections after COMMANDS, in order.
 pub fn all() -> Vec<Section> {
     vec![
+        section("SAFETY", safety()),
         section("CONFIGURATION", configuration()),
         section("SHELL INTEGRATION", shell_integration()),
         section("OUTPUT FORMATS", output_formats()),
@@ -86,15 +87,25 @@ pub fn all() -> Vec<Section> {
     ]
 }
 
+fn safety() -> Vec<Block> {
+    vec![
+        p("No command destroys commits, uncommitted changes, untracked files, or the work of submodules and nested repositories without first saving it under refs/par/rescued/ (see FILES)."),
+        p("A folder is removed only when it is provably the worktree start made for the task: no symlink on its path, inside the worktree dir as resolved at start, its .git file and git's admin dir naming each other, and the same device and inode as at start. It is renamed into the trash, identified again, looked at once more for files that appeared since the rescue, and then deleted without following any symlink. Anything else is left alone and named."),
+        p("Task records, journal entries and settings are checked before anything acts on them. par.worktreeDir inside the git dir or around the main worktree, and a par.branchPrefix git rejects, make every command exit 2."),
+        p("start, run, finish, drop and sync hold the task's lease while they work in it: a second command on the task refuses at once, naming the holder, unless --wait is given. finish and drop refuse while a process works inside the task's worktree (its working directory, root or an open file; Linux only), unless --stop-processes is given."),
+        p("git par never aborts or resets anything it did not start: finish refuses a merge, rebase, cherry-pick, revert or bisect in progress in the target's worktree, and a target being rebased or bisected anywhere; a branch checked out, rebased or bisected in any worktree is never deleted or moved. finish refuses a task whose HEAD has left its branch, and says where it went."),
+    ]
+}
+
 fn configuration() -> Vec<Block> {
     vec![
         p("Settings are read with git config, so every scope works (system, global, repository, worktree, and git -c key=value)."),
-        item("par.branchPrefix", &format!("Prefix of task branches: the branch of task <task> is <prefix><task>. Default: {DEFAULT_BRANCH_PREFIX}")),
-        item("par.worktreeDir", &format!("Folder that holds the task worktrees, absolute or relative to the top of the main worktree; {{repo}} expands to the main worktree's folder name. A folder inside the repository is added to .git/info/exclude. Default: {DEFAULT_WORKTREE_DIR}")),
+        item("par.branchPrefix", &format!("Prefix of task branches: the branch of task <task> is <prefix><task>; one that git would not take in a branch name is refused (exit 2). Default: {DEFAULT_BRANCH_PREFIX}")),
+        item("par.worktreeDir", &format!("Folder that holds the task worktrees, absolute or relative to the top of the main worktree; {{repo}} expands to the main worktree's folder name. A folder inside the repository is added to .git/info/exclude; one inside the git dir, or holding the main worktree, is refused (exit 2). Default: {DEFAULT_WORKTREE_DIR}")),
         item("par.minFreeSpace", "Free disk space that must remain after a new worktree is checked out; start refuses when the worktree would leave less. A number in git's integer syntax, with an optional k, m or g suffix. Default: 100m"),
         item("par.finishStrategy", "How finish merges when --strategy is not given: merge, squash or rebase. Default: merge"),
         item("par.maxWorkers", "How many tasks run runs a command in at once when --jobs is not given. Default: 3"),
-        item("par.killTimeout", "Seconds run waits after passing an interrupt on to its commands before killing them. Default: 10"),
+        item("par.killTimeout", "Seconds run waits after passing an interrupt on to its commands before killing them, and for what a command left running before its task is finished; also how long --stop-processes waits before SIGKILL. Default: 10"),
         item("par.keepIgnored", "A gitignore pattern (the setting takes several values; an empty one forgets those before it). Ignored files matching one are work, saved with the rest before a task is deleted (say .env); other ignored files are build output and are not saved. Repositories inside a worktree, ignored or not, are always saved. Default: none"),
         item("color.ui", "As for git: always, never or auto (colour on a terminal). NO_COLOR turns colour off."),
     ]
@@ -144,6 +155,8 @@ fn files() -> Vec<Block> {
         item("<git-common-dir>/par/tasks/", "One JSON record per task: its branch, its base and where its worktree is."),
         item("<git-common-dir>/par/journal/", "The journal of operations in progress, read by git par recover."),
         item("<git-common-dir>/par/lock", "The repository lock that keeps two git par commands from changing things at once."),
+        item("<git-common-dir>/par/leases/<task>.lock", "The task's lease: held by the one git par command working in the task (start, run, finish, drop, sync); a second one refuses, naming it, or waits with --wait."),
+        item("<git-common-dir>/par/journal/refused/, <git-common-dir>/par/tasks/damaged/", "Journal entries and task records that git par recover would not believe (unreadable, or naming paths that are not the task's), kept for you to look at; nothing they name was touched."),
         item("<git-common-dir>/par/logs/", "Output of the commands started by git par run."),
         item("refs/par/rescued/<task>/<date>", "Work saved before it was thrown away (by drop, finish, or a rollback): one commit whose tree is the worktree's files and whose parents keep its HEAD, the branch, commits only in the worktree's reflog, and the commits and uncommitted files of submodules and nested repositories; git par rescued lists each piece and says how to restore it."),
         p("<git-common-dir> is the git directory shared by all worktrees: git rev-parse --git-common-dir prints it."),

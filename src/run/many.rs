@@ -295,10 +295,13 @@ impl Run<'_> {
     fn ended(&mut self, ui: &mut Ui, (i, exit, at, status): Done) {
         self.active -= 1;
         let elapsed = self.slots[i].started.map_or(Duration::ZERO, |s| at - s);
-        if let Some(proc) = self.slots[i].proc.take() {
-            self.keeper.remove(proc.pid);
-        }
+        let group = self.slots[i].proc.take().map(|proc| proc.pid);
         self.note_commands();
+        if let Some(pid) = group {
+            if !(self.settings.finish && exit.success() && cleanup::pending().is_none()) {
+                self.keeper.remove(pid);
+            }
+        }
         let slot = &mut self.slots[i];
         slot.report.exit = Some(exit.status());
         slot.report.signal = exit.signal().map(|s| s.as_str().to_string());
@@ -320,6 +323,18 @@ impl Run<'_> {
             let text = format!("{ran}, {}", self.kept_words(i));
             self.view.show(ui, i, mark, &text);
             return;
+        }
+        if let Some(pid) = group {
+            // The command is done when its process group is: what it left running is given
+            // par.killTimeout to end, then stopped, before its worktree is merged and removed.
+            self.view.show(
+                ui,
+                i,
+                Mark::Waiting,
+                &format!("{ran}, waiting for what it started"),
+            );
+            end_group(pid, self.repo.config.kill_timeout);
+            self.keeper.remove(pid);
         }
         self.view
             .show(ui, i, Mark::Waiting, &format!("{ran}, finishing"));
@@ -482,6 +497,23 @@ impl Run<'_> {
             }
             ui.note(&line);
         }
+    }
+}
+
+/// Waits up to `grace` for the rest of a command's process group to end, then stops it:
+/// SIGTERM, and SIGKILL a second later to what is left.
+fn end_group(pid: u32, grace: Duration) {
+    let deadline = Instant::now() + grace;
+    while child::group_alive(pid) && Instant::now() < deadline && cleanup::pending().is_none() {
+        thread::sleep(child::POLL);
+    }
+    if child::group_alive(pid) {
+        child::signal_group(pid, Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while child::group_alive(pid) && Instant::now() < deadline {
+            thread::sleep(child::POLL);
+        }
+        child::signal_group(pid, Signal::SIGKILL);
     }
 }
 

@@ -678,3 +678,34 @@ fn a_task_whose_worktree_is_gone_is_refused_by_name_and_the_others_run() {
     );
     assert!(env.task_path("here").join("ran").exists());
 }
+
+/// A command's background child that is still writing when the command exits: in many-task
+/// mode the run waits for the command's process group before it finishes the task, so the
+/// late file is there to be seen (the task is kept with it, uncommitted) and never removed.
+#[test]
+fn run_finish_waits_for_what_the_command_left_running() {
+    let env = TestEnv::new();
+    for task in ["a", "b"] {
+        env.par(["start", task]).ok();
+    }
+    let late = "(sleep 1; echo late > late.txt) & exit 0";
+    let run = env.par(["run", "a", "b", "--finish", "--", "sh", "-c", late]);
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    for task in ["a", "b"] {
+        assert_eq!(env.read(&format!("repo.par/{task}/late.txt")), "late\n");
+    }
+}
+
+/// With one task the command runs in git-par's own process group, so its background child is
+/// found by what it does: it works inside the worktree, and the finish refuses, naming it.
+#[test]
+fn run_finish_of_one_task_refuses_while_a_child_still_works_in_it() {
+    let env = TestEnv::new();
+    env.par(["start", "a"]).ok();
+    let late = "(sleep 1; echo late > late.txt) & exit 0";
+    let run = env.par(["run", "a", "--finish", "--", "sh", "-c", late]);
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("is in use: pid"), "{}", run.stderr);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(env.read("repo.par/a/late.txt"), "late\n");
+}
