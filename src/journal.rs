@@ -201,10 +201,21 @@ impl Op {
     pub fn name(&self) -> String {
         match self {
             Op::Start(op) => format!("start {}", op.task),
-            Op::Finish(op) => format!("finish {}", op.task),
-            Op::Drop(op) => format!("drop {}", op.task),
+            Op::Finish(op) => format!("finish {}", op.subject.task),
+            Op::Drop(op) => format!("drop {}", op.subject.task),
             Op::Sync(op) => format!("sync {}", op.task),
             Op::Run(op) => format!("run {}", op.tasks.join(" ")),
+        }
+    }
+
+    /// The task worktree it works on, if any.
+    pub fn worktree(&self) -> Option<&Path> {
+        match self {
+            Op::Start(op) => Some(&op.path),
+            Op::Finish(op) => Some(&op.subject.path),
+            Op::Drop(op) => Some(&op.subject.path),
+            Op::Sync(op) => Some(&op.path),
+            Op::Run(_) => None,
         }
     }
 

@@ -4,13 +4,11 @@
 use crate::cli::FinishArgs;
 use crate::error::Result;
 use crate::ops::finish::{self, Request};
-use crate::ops::lease::Lease;
-use crate::task;
 use crate::ui::Ui;
 
 pub fn run(args: FinishArgs, ui: &mut Ui) -> Result<u8> {
     let repo = crate::open_repo(ui)?;
-    let record = task::resolve(&repo, args.task.as_deref())?;
+    let task = super::leased(&repo, ui, args.task.as_deref(), "finish", args.wait)?;
     let request = Request {
         into: args.into,
         strategy: args.strategy,
@@ -20,17 +18,8 @@ pub fn run(args: FinishArgs, ui: &mut Ui) -> Result<u8> {
         dry_run: args.dry_run,
         stop_processes: args.stop_processes,
     };
-    let was_inside =
-        crate::fsutil::resolve(&repo.cwd).starts_with(crate::fsutil::resolve(&record.path));
-    let lease = Lease::take(
-        &repo,
-        ui,
-        &record.task,
-        &format!("git par finish {}", record.task),
-        args.wait,
-    )?;
-    let outcome = finish::finish(&repo, ui, &lease, &record, &request)?;
-    if was_inside && outcome.removed {
+    let outcome = finish::finish(&repo, ui, &task.lease, &task.record, &request)?;
+    if task.inside && outcome.removed {
         crate::shell::request_cd(
             outcome
                 .target_worktree

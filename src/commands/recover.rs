@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::git::Repo;
 use crate::journal;
 use crate::lock::RepoLock;
-use crate::ops::{self, gate};
+use crate::ops::{self, gate, guard};
 use crate::ui::Ui;
 use crate::{fsutil, proc, rescue, task};
 
@@ -83,6 +83,24 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
             );
             continue;
         }
+        // Processes still at work in the task's worktree (an agent, a writer it left) would
+        // lose what they write next: the entry waits for them, for the next recover.
+        let busy = entry
+            .op
+            .worktree()
+            .map(guard::processes_in)
+            .unwrap_or_default();
+        if !busy.is_empty() {
+            say(
+                "leave alone",
+                what,
+                format!(
+                    "processes work in its worktree: {}; run 'git par recover' again once they end",
+                    guard::Busy::describe(&busy)
+                ),
+            );
+            continue;
+        }
         match ops::recover(repo, ui, entry) {
             Ok(steps) => {
                 let saved = steps.iter().any(|s| s.starts_with("saved"));
@@ -132,7 +150,17 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
         let gone = std::fs::symlink_metadata(&wt.path).is_err();
         if real.starts_with(&wt_dir) && gone && !busy {
             if !dry_run {
-                gate::forget_admin(repo, &wt.git_dir)?;
+                let task = wt
+                    .branch()
+                    .and_then(|b| b.strip_prefix(repo.config.branch_prefix.as_str()))
+                    .map(str::to_string)
+                    .or_else(|| {
+                        real.strip_prefix(&wt_dir)
+                            .ok()
+                            .map(|p| p.to_string_lossy().into_owned())
+                    })
+                    .unwrap_or_else(|| "recovered".into());
+                gate::forget_admin(repo, &task, &wt.git_dir)?;
             }
             say(
                 "clean up",
@@ -182,7 +210,7 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
                 },
             };
             if let Some(admin) = &trashed.admin {
-                gate::forget_admin(repo, admin)?;
+                gate::forget_admin(repo, "recovered", admin)?;
             }
             trashed.delete(ui)?;
             let detail = match saved {

@@ -2,14 +2,13 @@
 
 use crate::cli::SyncArgs;
 use crate::error::{Error, Result};
-use crate::ops::lease::Lease;
 use crate::ops::sync::{self, Synced};
-use crate::task;
 use crate::ui::Ui;
 
 pub fn run(args: SyncArgs, ui: &mut Ui) -> Result<u8> {
     let repo = crate::open_repo(ui)?;
-    let record = task::resolve(&repo, args.task.as_deref())?;
+    let super::Leased { record, lease, .. } =
+        super::leased(&repo, ui, args.task.as_deref(), "sync", args.wait)?;
     let name = &record.task;
     let Some(base) = record.base.clone() else {
         return Err(
@@ -24,7 +23,6 @@ pub fn run(args: SyncArgs, ui: &mut Ui) -> Result<u8> {
         ))
         .hint("'git par recover' looks into it"));
     }
-    let lease = Lease::take(&repo, ui, name, &format!("git par sync {name}"), args.wait)?;
     let verb = if args.rebase { "rebase" } else { "merge" };
     match sync::sync(&repo, ui, &lease, &record, &base, args.rebase)? {
         Synced::Done => {

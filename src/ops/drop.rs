@@ -8,13 +8,10 @@
 //! | `saved`    | the work is saved                 | finishing the drop                     |
 //! | `removing` | the worktree is in the trash      | finishing the drop                     |
 
-use std::path::PathBuf;
-
 use serde::{Deserialize, Serialize};
 
-use super::gate::Identity;
 use super::lease::Lease;
-use super::{Interrupted, Removal};
+use super::{Interrupted, Removal, Subject};
 use crate::error::{Error, Result};
 use crate::git::status;
 use crate::git::{git, Repo};
@@ -35,16 +32,8 @@ pub enum Phase {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Journaled {
     pub phase: Phase,
-    pub task: String,
-    pub branch: String,
-    pub path: PathBuf,
-    pub worktree_dir: PathBuf,
-    /// The folder being removed, once it was proven.
-    #[serde(default)]
-    pub identity: Option<Identity>,
-    /// The folders `start` made for the task (its record may be gone when recovery runs).
-    #[serde(default)]
-    pub created_dirs: Vec<PathBuf>,
+    #[serde(flatten)]
+    pub subject: Subject,
     pub rescue: Option<String>,
 }
 
@@ -157,12 +146,7 @@ pub fn drop_task(
         &repo.par_dir(),
         Op::Drop(Journaled {
             phase: Phase::Begin,
-            task: name.clone(),
-            branch: record.branch.clone(),
-            path: record.path.clone(),
-            worktree_dir: record.claim(repo).worktree_dir,
-            identity: owned.as_ref().map(|o| o.identity()),
-            created_dirs: record.created_dirs.clone(),
+            subject: Subject::of(repo, record, owned.as_ref().map(|o| o.identity())),
             rescue: None,
         }),
     )?;
@@ -217,7 +201,7 @@ pub fn drop_task(
 
 /// A drop saves the work before it removes anything, so after a crash it is always finished.
 pub fn recover(repo: &Repo, ui: &mut Ui, id: &str, op: &Journaled) -> Result<Vec<String>> {
-    let base_tip = task::load(repo, &op.task)
+    let base_tip = task::load(repo, &op.subject.task)
         .and_then(|r| r.base)
         .and_then(|b| repo.branch_tip(&b));
     let saved = op
@@ -235,12 +219,7 @@ pub fn recover(repo: &Repo, ui: &mut Ui, id: &str, op: &Journaled) -> Result<Vec
         ui,
         &Interrupted {
             id,
-            task: &op.task,
-            branch: &op.branch,
-            path: &op.path,
-            worktree_dir: &op.worktree_dir,
-            identity: op.identity,
-            created_dirs: &op.created_dirs,
+            subject: &op.subject,
             safe,
         },
     )

@@ -18,10 +18,9 @@ use std::path::PathBuf;
 use git2::Oid;
 use serde::{Deserialize, Serialize};
 
-use super::gate::Identity;
 use super::guard;
 use super::lease::Lease;
-use super::{Interrupted, Removal};
+use super::{Interrupted, Removal, Subject};
 use crate::cli::{FinishChanges, Strategy};
 use crate::error::{Error, Result};
 use crate::git::status::{self, Status};
@@ -45,10 +44,8 @@ pub enum Phase {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Journaled {
     pub phase: Phase,
-    pub task: String,
-    pub branch: String,
-    pub path: PathBuf,
-    pub worktree_dir: PathBuf,
+    #[serde(flatten)]
+    pub subject: Subject,
     pub target: String,
     pub target_before: String,
     pub task_tip: String,
@@ -58,12 +55,6 @@ pub struct Journaled {
     /// (a squash, a rebase): how recovery tells that the merge happened.
     #[serde(default)]
     pub new_tip: Option<String>,
-    /// The folder being removed, once it was proven.
-    #[serde(default)]
-    pub identity: Option<Identity>,
-    /// The folders `start` made for the task (its record may be gone when recovery runs).
-    #[serde(default)]
-    pub created_dirs: Vec<PathBuf>,
 }
 
 pub struct Request {
@@ -165,10 +156,7 @@ pub fn finish(
         &repo.par_dir(),
         Op::Finish(Journaled {
             phase: Phase::Begin,
-            task: name.clone(),
-            branch: record.branch.clone(),
-            path: record.path.clone(),
-            worktree_dir: record.claim(repo).worktree_dir,
+            subject: Subject::of(repo, &record, identity),
             target: target.clone(),
             target_before: target_tip.to_string(),
             task_tip: task_tip.to_string(),
@@ -177,8 +165,6 @@ pub fn finish(
                 Plan::NewTip(tip) => Some(tip.to_string()),
                 _ => None,
             },
-            identity,
-            created_dirs: record.created_dirs.clone(),
         }),
     )?;
     cleanup::failpoint("finish:begin");
@@ -411,12 +397,7 @@ pub fn recover(repo: &Repo, ui: &mut Ui, id: &str, op: &Journaled) -> Result<Vec
             ui,
             &Interrupted {
                 id,
-                task: &op.task,
-                branch: &op.branch,
-                path: &op.path,
-                worktree_dir: &op.worktree_dir,
-                identity: op.identity,
-                created_dirs: &op.created_dirs,
+                subject: &op.subject,
                 safe,
             },
         )?);

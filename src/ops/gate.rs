@@ -297,15 +297,18 @@ impl Trashed {
 }
 
 /// Deletes git's admin dir for a linked worktree (what `git worktree prune` does for one
-/// whose folder is gone), only when it is a direct child of `<common dir>/worktrees`. It is
-/// renamed out of `worktrees/` first, so a git listing worktrees at that moment sees it whole
-/// or not at all.
-pub fn forget_admin(repo: &Repo, admin: &Path) -> Result<()> {
+/// whose folder is gone), only when it is a direct child of `<common dir>/worktrees`. What it
+/// alone still holds (HEAD, HEAD reflog, per-worktree refs, submodule repositories) is saved
+/// for `task` first; returns the rescue ref if one was made. It is renamed out of
+/// `worktrees/` before deletion, so a git listing worktrees at that moment sees it whole or
+/// not at all.
+pub fn forget_admin(repo: &Repo, task: &str, admin: &Path) -> Result<Option<String>> {
     let admin = fsutil::resolve(admin);
     let worktrees = repo.common_dir.join("worktrees");
     if admin.parent() != Some(worktrees.as_path()) || !admin.is_dir() {
-        return Ok(());
+        return Ok(None);
     }
+    let saved = crate::rescue::save_admin(repo, task, &admin, "its worktree was removed")?;
     let name = admin
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -323,7 +326,7 @@ pub fn forget_admin(repo: &Repo, admin: &Path) -> Result<()> {
     fs::create_dir_all(aside.parent().unwrap_or(&aside)).map_err(fail)?;
     fs::rename(&admin, &aside).map_err(fail)?;
     delete::delete_tree(&aside, &mut |_| {})?;
-    Ok(())
+    Ok(saved)
 }
 
 /// Removes the folders `start` created on the way to a task's worktree (deepest first), when

@@ -17,6 +17,8 @@ pub mod sync;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{Error, Result};
 use crate::git::{git, Repo};
 use crate::journal::{Entry, Journal, Op};
@@ -95,7 +97,10 @@ pub fn check_removal(repo: &Repo, r: &Removal) -> Result<Option<Owned>> {
             )));
         }
     }
-    let own_admin = owned.as_ref().map(|o| o.admin().to_path_buf());
+    let own_admin = owned
+        .as_ref()
+        .map(|o| o.admin().to_path_buf())
+        .or_else(|| registered_admin(repo, &r.record.path));
     guard::refuse_branch_in_use(repo, &r.record.branch, own_admin.as_deref())?;
     Ok(owned)
 }
@@ -141,11 +146,11 @@ pub fn teardown(
             }
         };
         if let Some(admin) = &trashed.admin {
-            gate::forget_admin(repo, admin)?;
+            gate::forget_admin(repo, &record.task, admin)?;
         }
     } else if let Some(admin) = registered_admin(repo, &record.path) {
         // The folder was deleted by hand: only git's record of it is left.
-        gate::forget_admin(repo, &admin)?;
+        late = gate::forget_admin(repo, &record.task, &admin)?;
     }
     if let Some(tip) = r.tip {
         delete_branch(repo, &record.branch, tip)?;
@@ -185,11 +190,11 @@ impl Op {
         match self {
             Op::Finish(op) => {
                 op.phase = finish::Phase::Removing;
-                op.identity = identity;
+                op.subject.identity = identity;
             }
             Op::Drop(op) => {
                 op.phase = drop::Phase::Removing;
-                op.identity = identity;
+                op.subject.identity = identity;
             }
             _ => {}
         }
@@ -219,43 +224,70 @@ pub fn recover(repo: &Repo, ui: &mut Ui, entry: &Entry) -> Result<Vec<String>> {
     }
 }
 
-/// What an interrupted finish or drop journalled of the task it was taking apart.
+/// What finish and drop journal of the task they take apart: enough for recovery to prove
+/// its worktree again and remove what `start` made.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Subject {
+    pub task: String,
+    pub branch: String,
+    pub path: PathBuf,
+    pub worktree_dir: PathBuf,
+    /// The folder being removed, once it was proven.
+    #[serde(default)]
+    pub identity: Option<Identity>,
+    /// The folders `start` made for the task (its record may be gone when recovery runs).
+    #[serde(default)]
+    pub created_dirs: Vec<PathBuf>,
+}
+
+impl Subject {
+    pub fn of(repo: &Repo, record: &TaskRecord, identity: Option<Identity>) -> Subject {
+        Subject {
+            task: record.task.clone(),
+            branch: record.branch.clone(),
+            path: record.path.clone(),
+            worktree_dir: record.claim(repo).worktree_dir,
+            identity,
+            created_dirs: record.created_dirs.clone(),
+        }
+    }
+}
+
+/// An interrupted finish or drop: its entry id, its subject, and the commits that hold the
+/// task's work already (the target after a merge, a rescue).
 pub struct Interrupted<'a> {
     pub id: &'a str,
-    pub task: &'a str,
-    pub branch: &'a str,
-    pub path: &'a Path,
-    pub worktree_dir: &'a Path,
-    pub identity: Option<Identity>,
-    pub created_dirs: &'a [PathBuf],
-    /// Commits that hold the task's work already (the target after a merge, a rescue).
+    pub subject: &'a Subject,
     pub safe: Vec<String>,
 }
 
 /// Finishes taking a task apart from whatever state a crash left, saving anything not yet
 /// safe first. Every path comes from the journal, so each is proven before it is acted on.
 pub fn complete_removal(repo: &Repo, ui: &mut Ui, r: &Interrupted) -> Result<Vec<String>> {
+    let (id, r, safe_in) = (r.id, r.subject, &r.safe);
     let mut done = Vec::new();
-    let recorded = task::load(repo, r.task).map(|rec| rec.branch);
-    if r.branch != task::branch_name(repo, r.task) && recorded.as_deref() != Some(r.branch) {
+    let recorded = task::load(repo, &r.task).map(|rec| rec.branch);
+    if r.branch != task::branch_name(repo, &r.task)
+        && recorded.as_deref() != Some(r.branch.as_str())
+    {
         return Err(Error::failed(format!(
             "the journal names branch '{}' for task '{}', which is not the task's",
             r.branch, r.task
         )));
     }
-    check_journal_dir(repo, r.task, r.worktree_dir)?;
-    let tip = repo.branch_tip(r.branch).map(|t| t.to_string());
+    check_journal_dir(repo, &r.task, &r.worktree_dir)?;
+    let tip = repo.branch_tip(&r.branch).map(|t| t.to_string());
     let claim = Claim {
         task: r.task.to_string(),
-        path: r.path.to_path_buf(),
-        worktree_dir: r.worktree_dir.to_path_buf(),
+        path: r.path.clone(),
+        worktree_dir: r.worktree_dir.clone(),
         identity: r.identity,
     };
     // The interrupted command recorded the identity of the worktree it had proven; without
     // one it found no worktree, and whatever is at the path now is not the task's.
     let proven = match r.identity {
         Some(_) => gate::prove(repo, &claim),
-        None if std::fs::symlink_metadata(r.path).is_ok() => Err(Error::failed(
+        None if std::fs::symlink_metadata(&r.path).is_ok() => Err(Error::failed(
             "the interrupted command found no worktree there, so this is not the task's",
         )),
         None => Ok(None),
@@ -268,12 +300,12 @@ pub fn complete_removal(repo: &Repo, ui: &mut Ui, r: &Interrupted) -> Result<Vec
         }
     };
     if let Some(owned) = &owned {
-        guard::settle_processes(r.task, owned.path(), false, repo.config.kill_timeout)?;
+        guard::settle_processes(&r.task, owned.path(), false, repo.config.kill_timeout)?;
     }
-    let mut safe = r.safe.clone();
+    let mut safe = safe_in.clone();
     if let Some(saved) = rescue::save_task(
         repo,
-        r.task,
+        &r.task,
         owned.as_ref().map(Owned::path),
         tip.as_deref(),
         &safe,
@@ -285,9 +317,9 @@ pub fn complete_removal(repo: &Repo, ui: &mut Ui, r: &Interrupted) -> Result<Vec
     let trashed = match owned {
         Some(owned) => {
             done.push(format!("removed the worktree {}", r.path.display()));
-            Some(owned.trash(r.id)?)
+            Some(owned.trash(id)?)
         }
-        None => gate::find_trashed(repo, r.worktree_dir, r.id, r.identity)?,
+        None => gate::find_trashed(repo, &r.worktree_dir, id, r.identity)?,
     };
     if let Some(trashed) = trashed {
         // While git's record is there the trashed worktree is still whole and reads as a
@@ -295,9 +327,9 @@ pub fn complete_removal(repo: &Repo, ui: &mut Ui, r: &Interrupted) -> Result<Vec
         // the task's work.
         let head = safe.last().cloned().or(tip.clone());
         let saved = match &trashed.admin {
-            Some(_) => late_changes(repo, r.task, &trashed, head.as_deref())?,
+            Some(_) => late_changes(repo, &r.task, &trashed, head.as_deref())?,
             None => match head.or_else(|| commit_of(repo, "HEAD")) {
-                Some(head) => rescue::save_folder(repo, r.task, &trashed.path, &head, "recover")?,
+                Some(head) => rescue::save_folder(repo, &r.task, &trashed.path, &head, "recover")?,
                 None => None,
             },
         };
@@ -308,30 +340,34 @@ pub fn complete_removal(repo: &Repo, ui: &mut Ui, r: &Interrupted) -> Result<Vec
             ));
         }
         if let Some(admin) = &trashed.admin {
-            gate::forget_admin(repo, admin)?;
+            gate::forget_admin(repo, &r.task, admin)?;
         }
         let path = trashed.path.clone();
         trashed.delete(ui)?;
         done.push(format!("deleted {}", path.display()));
-    } else if let Some(admin) = registered_admin(repo, r.path).filter(|_| !r.path.exists()) {
-        gate::forget_admin(repo, &admin)?;
+    } else if let Some(admin) = registered_admin(repo, &r.path).filter(|_| !r.path.exists()) {
+        if let Some(saved) = gate::forget_admin(repo, &r.task, &admin)? {
+            done.push(format!(
+                "saved what git's record of the worktree held as {saved}"
+            ));
+        }
     }
-    if let Some(tip) = repo.branch_tip(r.branch) {
-        match guard::branch_in_use(repo, r.branch, None) {
+    if let Some(tip) = repo.branch_tip(&r.branch) {
+        match guard::branch_in_use(repo, &r.branch, None) {
             Some(where_) => done.push(format!("kept branch '{}': it is {where_}", r.branch)),
             None => {
-                delete_branch(repo, r.branch, tip)?;
+                delete_branch(repo, &r.branch, tip)?;
                 done.push(format!("deleted branch '{}'", r.branch));
             }
         }
     }
-    if let Some(record) = task::load(repo, r.task).filter(|rec| rec.path == r.path) {
+    if let Some(record) = task::load(repo, &r.task).filter(|rec| rec.path == r.path) {
         if !record.path.exists() && repo.branch_tip(&record.branch).is_none() {
-            task::remove(repo, r.task)?;
+            task::remove(repo, &r.task)?;
             done.push(format!("forgot task '{}'", r.task));
         }
     }
-    remove_task_dirs(repo, Some(r.worktree_dir), r.created_dirs);
+    remove_task_dirs(repo, Some(&r.worktree_dir), &r.created_dirs);
     Ok(done)
 }
 

@@ -393,12 +393,14 @@ pub fn roll_back(
             }
             let trashed = owned.trash(id)?;
             if let Some(admin) = &trashed.admin {
-                gate::forget_admin(repo, admin)?;
+                gate::forget_admin(repo, &op.task, admin)?;
             }
             trashed.delete(ui)?;
             done.push(format!("removed the worktree {}", op.path.display()));
         } else if let Some(admin) = &admin {
-            gate::forget_admin(repo, admin)?;
+            if let Some(saved) = gate::forget_admin(repo, &op.task, admin)? {
+                done.push(format!("saved what git's record of it held as {saved}"));
+            }
             done.push(format!(
                 "removed git's record of the worktree {}",
                 op.path.display()

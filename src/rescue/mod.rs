@@ -182,6 +182,93 @@ fn commit_tree(repo: &Repo, tree: &str, parents: &[&str], message: &str) -> Resu
     Ok(out.stdout_str())
 }
 
+/// Saves what git's record (admin dir) of a worktree whose folder is gone still holds, before
+/// the record is forgotten: its HEAD, HEAD reflog and per-worktree refs, and the commits of
+/// the submodules whose git dirs live in it (fetched into the main repository). Returns the
+/// rescue ref, or `None` when all of it is safe elsewhere.
+pub fn save_admin(repo: &Repo, task: &str, admin: &Path, why: &str) -> Result<Option<String>> {
+    let at = |dir: &Path, args: &[&str]| {
+        git(&repo.main_worktree, args)
+            .env("GIT_DIR", dir)
+            .output()
+            .map(|o| {
+                if o.success() {
+                    o.stdout_str()
+                } else {
+                    String::new()
+                }
+            })
+    };
+    let mut found = Found {
+        base: None,
+        files: None,
+        pieces: Vec::new(),
+    };
+    let head = at(
+        admin,
+        &["rev-parse", "--verify", "--quiet", "HEAD^{commit}"],
+    )?;
+    let reflog = reflog(&admin.join("logs/HEAD"));
+    let Some(base) = Some(head)
+        .filter(|h| !h.is_empty())
+        .or_else(|| reflog.first().cloned())
+    else {
+        return Ok(None);
+    };
+    let base_piece = Piece::new(&base, Source::Worktree, "HEAD", None);
+    found.base = Some(base_piece.clone());
+    found.pieces.push(base_piece);
+    let refs = at(
+        admin,
+        &[
+            "for-each-ref",
+            "--format=%(objecttype) %(objectname) %(refname)",
+            "refs/worktree/",
+            "refs/bisect/",
+        ],
+    )?;
+    for line in refs.lines() {
+        if let Some(("commit", rest)) = line.split_once(' ') {
+            if let Some((oid, name)) = rest.split_once(' ') {
+                found
+                    .pieces
+                    .push(Piece::new(oid, Source::Worktree, name, None));
+            }
+        }
+    }
+    for commit in reflog {
+        found
+            .pieces
+            .push(Piece::new(&commit, Source::Worktree, "reflog", None));
+    }
+    if let Ok(modules) = std::fs::read_dir(admin.join("modules")) {
+        for module in modules.flatten().map(|e| e.path()).filter(|p| p.is_dir()) {
+            let name = module.file_name().map(|n| n.to_string_lossy().into_owned());
+            let commits = at(&module, &["rev-list", "--all", "--reflog", "--no-walk"])?;
+            let commits: Vec<&str> = commits.lines().filter(|l| !l.is_empty()).collect();
+            if commits.is_empty() {
+                continue;
+            }
+            let mut args = vec!["fetch", "--no-write-fetch-head", "--quiet"];
+            let source = module.to_string_lossy().into_owned();
+            args.push(&source);
+            args.extend(commits.iter().copied());
+            git(&repo.main_worktree, &args)
+                .run()
+                .with_context(|| format!("could not save the submodule in {}", module.display()))?;
+            for commit in commits {
+                found.pieces.push(Piece::new(
+                    commit,
+                    Source::Submodule,
+                    "refs",
+                    name.as_deref(),
+                ));
+            }
+        }
+    }
+    keep(repo, task, found, None, &[], why)
+}
+
 /// The worktree's HEAD, files, staged files, per-worktree refs, HEAD reflog, and what the
 /// repositories inside it hold.
 fn collect_worktree(
