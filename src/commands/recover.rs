@@ -55,6 +55,27 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
             detail,
         });
     };
+    // git's lock files left by a git killed with its git par come first: they would stop the
+    // recovery of that git par's operation (saving its work needs the ref locks).
+    for lock in git_locks(&repo.common_dir) {
+        match proc::holder_of(&lock) {
+            Some(pid) => say(
+                "leave alone",
+                format!("git lock file {}", lock.display()),
+                format!("process {pid} has it open"),
+            ),
+            None => {
+                if !dry_run {
+                    let _ = fs::remove_file(&lock);
+                }
+                say(
+                    "clean up",
+                    format!("stale git lock file {}", lock.display()),
+                    "no process has it open (git keeps its lock files open while it works)".into(),
+                );
+            }
+        }
+    }
     for orphan in journal::orphans(&repo.par_dir()) {
         let entry = match &orphan.entry {
             Ok(entry) => entry,
@@ -113,14 +134,12 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
                 orphan.done()?;
             }
             Err(err) => {
-                let kept = orphan.set_aside()?;
                 say(
                     "leave alone",
                     what,
                     format!(
-                        "{}; nothing more was done, and the entry is kept as {}",
-                        err.message,
-                        kept.display()
+                        "{}; nothing more was done, and the entry is kept for the next 'git par recover'",
+                        err.message
                     ),
                 );
             }
@@ -296,25 +315,6 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
             format!("{kind} {}", temp.display()),
             "its git par is gone".into(),
         );
-    }
-    for lock in git_locks(&repo.common_dir) {
-        match proc::holder_of(&lock) {
-            Some(pid) => say(
-                "leave alone",
-                format!("git lock file {}", lock.display()),
-                format!("process {pid} has it open"),
-            ),
-            None => {
-                if !dry_run {
-                    let _ = fs::remove_file(&lock);
-                }
-                say(
-                    "clean up",
-                    format!("stale git lock file {}", lock.display()),
-                    "no process has it open (git keeps its lock files open while it works)".into(),
-                );
-            }
-        }
     }
     Ok(findings)
 }
