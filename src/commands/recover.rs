@@ -64,16 +64,18 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
                 format!("git lock file {}", lock.display()),
                 format!("process {pid} has it open"),
             ),
-            None => {
-                if !dry_run {
-                    let _ = fs::remove_file(&lock);
-                }
-                say(
+            None => match (!dry_run).then(|| fs::remove_file(&lock)) {
+                Some(Err(e)) => say(
+                    "leave alone",
+                    format!("stale git lock file {}", lock.display()),
+                    format!("it could not be removed: {e}"),
+                ),
+                _ => say(
                     "clean up",
                     format!("stale git lock file {}", lock.display()),
                     "no process has it open (git keeps its lock files open while it works)".into(),
-                );
-            }
+                ),
+            },
         }
     }
     for orphan in journal::orphans(&repo.par_dir()) {
@@ -304,10 +306,20 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
         .chain(forgotten)
     {
         if !dry_run {
-            if temp.is_dir() {
-                crate::delete::delete_tree(&temp, &mut |_| {})?;
+            // A folder is deleted without following links; a link is unlinked, not followed.
+            let is_dir = fs::symlink_metadata(&temp).is_ok_and(|m| m.is_dir());
+            let removed = if is_dir {
+                crate::delete::delete_tree(&temp, &mut |_| {}).map(|_| ())
             } else {
-                let _ = fs::remove_file(&temp);
+                fs::remove_file(&temp).map_err(Into::into)
+            };
+            if let Err(err) = removed {
+                say(
+                    "leave alone",
+                    format!("{kind} {}", temp.display()),
+                    format!("it could not be removed: {}", err.message),
+                );
+                continue;
             }
         }
         say(

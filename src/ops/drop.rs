@@ -139,7 +139,7 @@ pub fn drop_task(
         tip,
         safe: Vec::from_iter(safe_in),
         stop_processes: req.stop_processes,
-        saved: false,
+        rescued: None,
     };
     let owned = super::check_removal(repo, &removal)?;
     let mut journal = Journal::begin(

@@ -128,7 +128,7 @@ pub fn finish(
         tip: Some(task_tip),
         safe: Vec::new(),
         stop_processes: req.stop_processes,
-        saved: false,
+        rescued: None,
     };
     // Checked before the merge too: a merge whose removal is then refused would leave the
     // task merged but standing.

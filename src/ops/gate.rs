@@ -190,6 +190,17 @@ impl Owned {
     pub fn trash(self, id: &str) -> Result<Trashed> {
         let to = trash_slot(&self.trash_dir, id)?;
         fs::create_dir_all(&self.trash_dir)?;
+        // A trash that is a symlink would carry the worktree (and its deletion) elsewhere.
+        let real_dir = fs::symlink_metadata(&self.trash_dir).is_ok_and(|m| m.is_dir());
+        if !real_dir || fsutil::resolve(&self.trash_dir) != self.trash_dir {
+            return Err(refuse(
+                &self.path,
+                format!(
+                    "the trash {} is not a folder of its own",
+                    self.trash_dir.display()
+                ),
+            ));
+        }
         fs::rename(&self.path, &to).map_err(|e| {
             Error::failed(format!(
                 "could not move {} out of the way: {e}",

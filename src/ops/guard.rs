@@ -91,6 +91,9 @@ pub fn refuse_branch_in_use(repo: &Repo, branch: &str, except: Option<&Path>) ->
     }
 }
 
+/// How long processes in a worktree may take to leave before they are in the way.
+const PASSING: Duration = Duration::from_secs(1);
+
 /// A process working inside a folder, and how.
 #[derive(Debug, Clone)]
 pub struct Busy {
@@ -130,7 +133,14 @@ pub fn processes_in(dir: &Path) -> Vec<Busy> {
 /// Refuses while processes work inside a task's worktree, or stops them when asked: SIGTERM,
 /// then SIGKILL to those still there after `grace`.
 pub fn settle_processes(task: &str, dir: &Path, stop: bool, grace: Duration) -> Result<()> {
-    let busy = processes_in(dir);
+    // A process on its way out (git's own detached auto-maintenance after a commit in the
+    // worktree, a command's last child) is given a moment before it counts.
+    let deadline = Instant::now() + PASSING;
+    let mut busy = processes_in(dir);
+    while !busy.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        busy = processes_in(dir);
+    }
     if busy.is_empty() {
         return Ok(());
     }

@@ -69,8 +69,8 @@ pub struct Removal<'a> {
     pub safe: Vec<String>,
     /// Stop processes working in the worktree instead of refusing.
     pub stop_processes: bool,
-    /// The last of `safe` is the rescue just made of the worktree.
-    pub saved: bool,
+    /// The rescue commit just made of the worktree, if it held anything to save.
+    pub rescued: Option<String>,
 }
 
 /// The checks that must pass before anything of a task is removed: the worktree is the one
@@ -120,12 +120,10 @@ pub fn teardown(
     let record = r.record;
     let identity = owned.as_ref().map(Owned::identity);
     journal.update(|op| op.set_removing(identity))?;
-    // What the worktree's files were when its work was saved: the newest rescue, else HEAD.
+    // What the worktree's files were when its work was saved: the rescue, else HEAD.
     let saved_as = r
-        .safe
-        .last()
-        .filter(|_| r.saved)
-        .cloned()
+        .rescued
+        .clone()
         .or_else(|| owned.as_ref().and_then(|o| head_commit(o.path())));
     let trashed = owned.map(|o| o.trash(&journal.entry.id)).transpose()?;
     let mut late = None;
@@ -134,10 +132,14 @@ pub fn teardown(
         late = match late_changes(repo, &record.task, trashed, saved_as.as_deref()) {
             Ok(saved) => saved,
             Err(err) => {
-                // Not saved: the removal is undone, so nothing is lost.
+                // Not saved: the removal is undone, so nothing is lost, and the operation
+                // ends here (recover must not take it up again).
                 let back = fs::rename(&trashed.path, &record.path);
                 return Err(match back {
-                    Ok(()) => err.hint(format!("{} was put back as it was", record.path.display())),
+                    Ok(()) => {
+                        journal.update(|op| op.set_saved())?;
+                        err.hint(format!("{} was put back as it was", record.path.display()))
+                    }
                     Err(e) => err.hint(format!(
                         "it waits at {} ({e}); 'git par recover' deals with it",
                         trashed.path.display()
@@ -146,7 +148,7 @@ pub fn teardown(
             }
         };
         if let Some(admin) = &trashed.admin {
-            gate::forget_admin(repo, &record.task, admin)?;
+            late = late.or(gate::forget_admin(repo, &record.task, admin)?);
         }
     } else if let Some(admin) = registered_admin(repo, &record.path) {
         // The folder was deleted by hand: only git's record of it is left.
@@ -163,8 +165,8 @@ pub fn teardown(
     Ok(late)
 }
 
-/// The folders `start` made for a task, and the worktree dir when git-par made it and no task
-/// is left in it.
+/// The folders `start` made for a task (the worktree dir among them when that start made it),
+/// each removed only when empty.
 fn remove_task_dirs(repo: &Repo, worktree_dir: Option<&Path>, created: &[PathBuf]) {
     let dir = worktree_dir
         .map(Path::to_path_buf)
@@ -196,6 +198,15 @@ impl Op {
                 op.phase = drop::Phase::Removing;
                 op.subject.identity = identity;
             }
+            _ => {}
+        }
+    }
+
+    /// Back to before removal: the worktree was put back where it was.
+    fn set_saved(&mut self) {
+        match self {
+            Op::Finish(op) => op.phase = finish::Phase::Merged,
+            Op::Drop(op) => op.phase = drop::Phase::Saved,
             _ => {}
         }
     }

@@ -218,29 +218,8 @@ pub fn save_admin(repo: &Repo, task: &str, admin: &Path, why: &str) -> Result<Op
     let base_piece = Piece::new(&base, Source::Worktree, "HEAD", None);
     found.base = Some(base_piece.clone());
     found.pieces.push(base_piece);
-    let refs = at(
-        admin,
-        &[
-            "for-each-ref",
-            "--format=%(objecttype) %(objectname) %(refname)",
-            "refs/worktree/",
-            "refs/bisect/",
-        ],
-    )?;
-    for line in refs.lines() {
-        if let Some(("commit", rest)) = line.split_once(' ') {
-            if let Some((oid, name)) = rest.split_once(' ') {
-                found
-                    .pieces
-                    .push(Piece::new(oid, Source::Worktree, name, None));
-            }
-        }
-    }
-    for commit in reflog {
-        found
-            .pieces
-            .push(Piece::new(&commit, Source::Worktree, "reflog", None));
-    }
+    let refs = at(admin, &WORKTREE_REFS)?;
+    push_worktree_refs(&mut found, &refs, reflog);
     if let Ok(modules) = std::fs::read_dir(admin.join("modules")) {
         for module in modules.flatten().map(|e| e.path()).filter(|p| p.is_dir()) {
             let name = module.file_name().map(|n| n.to_string_lossy().into_owned());
@@ -317,17 +296,22 @@ fn collect_worktree(
             .pieces
             .push(Piece::new(&staged, Source::Worktree, "staged", None));
     }
-    let refs = git(
-        dir,
-        [
-            "for-each-ref",
-            "--format=%(objecttype) %(objectname) %(refname)",
-            "refs/worktree/",
-            "refs/bisect/",
-        ],
-    )
-    .run()?
-    .stdout_str();
+    let refs = git(dir, WORKTREE_REFS).run()?.stdout_str();
+    push_worktree_refs(found, &refs, reflog);
+    found.pieces.extend(inner_pieces);
+    Ok(())
+}
+
+/// Lists the refs that belong to one worktree, each as `<type> <commit> <name>`.
+const WORKTREE_REFS: [&str; 4] = [
+    "for-each-ref",
+    "--format=%(objecttype) %(objectname) %(refname)",
+    "refs/worktree/",
+    "refs/bisect/",
+];
+
+/// A worktree's own refs (from [`WORKTREE_REFS`]) and HEAD reflog, as pieces that may hold work.
+fn push_worktree_refs(found: &mut Found, refs: &str, reflog: Vec<String>) {
     for line in refs.lines() {
         if let Some(("commit", rest)) = line.split_once(' ') {
             if let Some((oid, name)) = rest.split_once(' ') {
@@ -342,8 +326,6 @@ fn collect_worktree(
             .pieces
             .push(Piece::new(&commit, Source::Worktree, "reflog", None));
     }
-    found.pieces.extend(inner_pieces);
-    Ok(())
 }
 
 /// The commits a reflog file names, newest first, each once.

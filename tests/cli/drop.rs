@@ -156,3 +156,19 @@ fn drop_gets_past_a_branch_lock_left_by_a_killed_git() {
     env.par(["drop", "t"]).ok();
     assert_eq!(env.branches(), vec!["main"]);
 }
+
+/// A process on its way out of the worktree (as git's detached auto-maintenance is right
+/// after a commit there) does not make drop refuse: it is given a moment to leave.
+#[test]
+fn drop_waits_a_moment_for_a_process_leaving_the_worktree() {
+    let env = TestEnv::new();
+    env.par(["start", "t"]).ok();
+    let mut leaving = env
+        .command("sleep", &env.task_path("t"))
+        .arg("0.4")
+        .spawn()
+        .expect("spawn sleep");
+    env.par(["drop", "--force", "t"]).ok();
+    let _ = leaving.wait();
+    assert!(!env.task_path("t").exists());
+}

@@ -312,3 +312,27 @@ fn recover_saves_a_trashed_folder_whose_git_record_is_gone() {
     assert_eq!(env.read("outside/private"), "not the task's\n");
     env.assert_nothing_to_recover();
 }
+
+/// A worktree deleted by hand leaves git's record of it, whose HEAD reflog alone keeps a
+/// commit made on a detached HEAD: forgetting that record (`recover`, or `drop` of the task)
+/// saves it first. Found by the model test's long run (seed 7).
+#[test]
+fn forgetting_a_hand_deleted_worktree_saves_what_its_git_record_held() {
+    for command in [&["recover"][..], &["drop", "--force", "x"]] {
+        let env = TestEnv::new();
+        env.par(["start", "x"]).ok();
+        let wt = "repo.par/x";
+        env.git_in(wt, ["checkout", "-q", "--detach"]).ok();
+        env.write(&format!("{wt}/detached"), "made while detached\n");
+        env.commit_all(wt, "detached work");
+        let lost = env.git_out(["-C", "../repo.par/x", "rev-parse", "HEAD"]);
+        env.git_in(wt, ["checkout", "-q", "par/x"]).ok();
+        std::fs::remove_dir_all(env.task_path("x")).expect("delete the worktree by hand");
+        env.par(command).ok();
+        assert!(
+            !env.repo().join(".git/worktrees/x").exists(),
+            "{command:?} kept git's record"
+        );
+        assert_rescued(&env, &lost);
+    }
+}

@@ -702,10 +702,11 @@ fn run_finish_waits_for_what_the_command_left_running() {
 fn run_finish_of_one_task_refuses_while_a_child_still_works_in_it() {
     let env = TestEnv::new();
     env.par(["start", "a"]).ok();
-    let late = "(sleep 1; echo late > late.txt) & exit 0";
+    // Longer than the moment a leaving process is given.
+    let late = "(sleep 2; echo late > late.txt) & exit 0";
     let run = env.par(["run", "a", "--finish", "--", "sh", "-c", late]);
     assert_ne!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("is in use: pid"), "{}", run.stderr);
-    std::thread::sleep(Duration::from_millis(1500));
+    std::thread::sleep(Duration::from_millis(2500));
     assert_eq!(env.read("repo.par/a/late.txt"), "late\n");
 }
