@@ -297,21 +297,18 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
     let stray_locks = journal::stray_locks(&repo.par_dir())
         .into_iter()
         .map(|p| ("journal lock", p));
-    let forgotten = forgotten_records(&repo.par_dir())
+    let forgotten = forgotten_records(&gate::forgotten_dir(repo))
         .into_iter()
-        .map(|p| ("half-deleted record", p));
+        .map(|p| (FORGOTTEN, p));
     for (kind, temp) in half_written
         .chain(indexes)
         .chain(stray_locks)
         .chain(forgotten)
     {
         if !dry_run {
-            // A folder is deleted without following links; a link is unlinked, not followed.
-            let is_dir = fs::symlink_metadata(&temp).is_ok_and(|m| m.is_dir());
-            let removed = if is_dir {
-                crate::delete::delete_tree(&temp, &mut |_| {}).map(|_| ())
-            } else {
-                fs::remove_file(&temp).map_err(Into::into)
+            let removed = match kind {
+                FORGOTTEN => gate::delete_forgotten(repo, &temp),
+                _ => fs::remove_file(&temp).map_err(Into::into),
             };
             if let Err(err) = removed {
                 say(
@@ -385,10 +382,13 @@ fn stale_temp_files(par_dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// What recover calls a record that `gate::forget_admin` set aside and did not delete.
+const FORGOTTEN: &str = "half-deleted record";
+
 /// git's records of removed worktrees that a git par, now gone, had set aside to delete
 /// (`par/forgotten/<name>.<pid>`, see `gate::forget_admin`).
-fn forgotten_records(par_dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = fs::read_dir(par_dir.join("forgotten")) else {
+fn forgotten_records(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
         return Vec::new();
     };
     entries

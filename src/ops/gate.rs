@@ -324,10 +324,7 @@ pub fn forget_admin(repo: &Repo, task: &str, admin: &Path) -> Result<Option<Stri
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let aside = repo
-        .par_dir()
-        .join("forgotten")
-        .join(format!("{name}.{}", std::process::id()));
+    let aside = forgotten_dir(repo).join(format!("{name}.{}", std::process::id()));
     let fail = |e: std::io::Error| {
         Error::failed(format!(
             "could not remove git's record {}: {e}",
@@ -336,8 +333,28 @@ pub fn forget_admin(repo: &Repo, task: &str, admin: &Path) -> Result<Option<Stri
     };
     fs::create_dir_all(aside.parent().unwrap_or(&aside)).map_err(fail)?;
     fs::rename(&admin, &aside).map_err(fail)?;
-    delete::delete_tree(&aside, &mut |_| {})?;
+    delete_forgotten(repo, &aside)?;
     Ok(saved)
+}
+
+/// Where git's records of removed worktrees wait to be deleted (`<name>.<pid>`).
+pub fn forgotten_dir(repo: &Repo) -> PathBuf {
+    repo.par_dir().join("forgotten")
+}
+
+/// Deletes a record set aside by [`forget_admin`] (one a killed git par left, too): only an
+/// entry directly in [`forgotten_dir`], a folder deleted without following links, anything
+/// else unlinked.
+pub fn delete_forgotten(repo: &Repo, path: &Path) -> Result<()> {
+    let dir = forgotten_dir(repo);
+    if path.parent() != Some(dir.as_path()) {
+        return Err(refuse(path, format!("it is not in {}", dir.display())));
+    }
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => delete::delete_tree(path, &mut |_| {}).map(|_| ()),
+        Ok(_) => Ok(fs::remove_file(path)?),
+        Err(_) => Ok(()),
+    }
 }
 
 /// Removes the folders `start` created on the way to a task's worktree (deepest first), when
