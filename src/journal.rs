@@ -208,17 +208,6 @@ impl Op {
         }
     }
 
-    /// The task worktree it works on, if any.
-    pub fn worktree(&self) -> Option<&Path> {
-        match self {
-            Op::Start(op) => Some(&op.path),
-            Op::Finish(op) => Some(&op.subject.path),
-            Op::Drop(op) => Some(&op.subject.path),
-            Op::Sync(op) => Some(&op.path),
-            Op::Run(_) => None,
-        }
-    }
-
     /// Where it had got to, in the journal's words.
     pub fn phase(&self) -> String {
         let word = match self {

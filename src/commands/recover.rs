@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::git::Repo;
 use crate::journal;
 use crate::lock::RepoLock;
-use crate::ops::{self, gate, guard};
+use crate::ops::{self, gate};
 use crate::ui::Ui;
 use crate::{fsutil, proc, rescue, task};
 
@@ -103,24 +103,6 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
                 "recover",
                 what,
                 "it would be finished or rolled back".into(),
-            );
-            continue;
-        }
-        // Processes still at work in the task's worktree (an agent, a writer it left) would
-        // lose what they write next: the entry waits for them, for the next recover.
-        let busy = entry
-            .op
-            .worktree()
-            .map(guard::processes_in)
-            .unwrap_or_default();
-        if !busy.is_empty() {
-            say(
-                "leave alone",
-                what,
-                format!(
-                    "processes work in its worktree: {}; run 'git par recover' again once they end",
-                    guard::Busy::describe(&busy)
-                ),
             );
             continue;
         }

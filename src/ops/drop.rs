@@ -140,6 +140,7 @@ pub fn drop_task(
         safe: Vec::from_iter(safe_in),
         stop_processes: req.stop_processes,
         rescued: None,
+        keep_if_changed: false,
     };
     let owned = super::check_removal(repo, &removal)?;
     let mut journal = Journal::begin(

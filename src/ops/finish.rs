@@ -112,6 +112,20 @@ pub fn finish(
     let strategy = req.strategy.unwrap_or(repo.config.finish_strategy);
     refuse_head_off_branch(&record)?;
     refuse_others_state(repo, &target)?;
+    // Whether the worktree can go is known before any prompt or commit: a finish refused
+    // after committing the task's changes would have changed them for nothing.
+    let check = Removal {
+        record: &record,
+        tip: None,
+        safe: Vec::new(),
+        stop_processes: req.stop_processes,
+        rescued: None,
+        keep_if_changed: false,
+    };
+    let identity = match req.keep || req.dry_run {
+        true => None,
+        false => super::check_removal(repo, &check)?.map(|o| o.identity()),
+    };
     let discard = settle_changes(ui, &record, req)?;
 
     let task_tip = repo.branch_tip(&record.branch).ok_or_else(|| {
@@ -124,17 +138,8 @@ pub fn finish(
     cleanup::check()?;
 
     let removal = Removal {
-        record: &record,
         tip: Some(task_tip),
-        safe: Vec::new(),
-        stop_processes: req.stop_processes,
-        rescued: None,
-    };
-    // Checked before the merge too: a merge whose removal is then refused would leave the
-    // task merged but standing.
-    let identity = match req.keep {
-        true => None,
-        false => super::check_removal(repo, &removal)?.map(|o| o.identity()),
+        ..check
     };
     let lock = RepoLock::acquire(&repo.par_dir(), ui, &format!("git par finish {name}"))?;
     refuse_others_state(repo, &target)?;
@@ -263,27 +268,14 @@ fn take_apart(
         &removal.safe,
         "finish",
     )?;
-    removal
-        .safe
-        .extend(saved.as_deref().and_then(|r| super::commit_of(repo, r)));
+    removal.rescued = saved.as_deref().and_then(|r| super::commit_of(repo, r));
+    removal.safe.extend(removal.rescued.clone());
     if let Some(saved) = &saved {
         ui.note(&format!("Saved what the merge did not keep as {saved}"));
     }
-    if !discarded && record.path.exists() {
-        // Checked before the merge; checked again now, in case something wrote meanwhile.
-        let status = status::status(&record.path)?;
-        if !status.is_clean() {
-            return Err(Error::failed(format!(
-                "task '{}' was merged, but its worktree has new changes: {}",
-                record.task,
-                list_files(&status)
-            ))
-            .hint(format!(
-                "the worktree and branch are kept; commit and finish again, or 'git par drop {}'",
-                record.task
-            )));
-        }
-    }
+    // Changes were checked before the merge; any that appear since are found by the look
+    // after the worktree is moved aside, which then puts it back and keeps the task.
+    removal.keep_if_changed = !discarded;
     let late = super::teardown(repo, ui, journal, &removal, owned)?;
     if let Some(late) = &late {
         ui.note(&format!(

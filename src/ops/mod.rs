@@ -71,6 +71,9 @@ pub struct Removal<'a> {
     pub stop_processes: bool,
     /// The rescue commit just made of the worktree, if it held anything to save.
     pub rescued: Option<String>,
+    /// Changes found in the worktree after it was moved aside put it back and keep the task
+    /// (a finish without `--changes discard`), instead of being saved.
+    pub keep_if_changed: bool,
 }
 
 /// The checks that must pass before anything of a task is removed: the worktree is the one
@@ -129,16 +132,37 @@ pub fn teardown(
     let mut late = None;
     if let Some(trashed) = &trashed {
         crate::cleanup::failpoint("teardown:trashed");
-        late = match late_changes(repo, &record.task, trashed, saved_as.as_deref()) {
+        let looked = late_status(trashed).and_then(|changed| match changed {
+            Some(files) if r.keep_if_changed => Err(Error::failed(format!(
+                "task '{}' was merged, but its worktree has new changes: {files}",
+                record.task
+            ))
+            .hint(format!(
+                "the worktree and branch are kept; commit and finish again, or 'git par drop {}'",
+                record.task
+            ))),
+            Some(_) => match saved_as.as_deref() {
+                Some(head) => rescue::save_folder(
+                    repo,
+                    &record.task,
+                    &trashed.path,
+                    head,
+                    "changed while being removed",
+                ),
+                None => Ok(None),
+            },
+            None => Ok(None),
+        });
+        late = match looked {
             Ok(saved) => saved,
             Err(err) => {
-                // Not saved: the removal is undone, so nothing is lost, and the operation
-                // ends here (recover must not take it up again).
+                // Not saved, or to be kept: the removal is undone, so nothing is lost, and
+                // the operation ends here (recover must not take it up again).
                 let back = fs::rename(&trashed.path, &record.path);
                 return Err(match back {
                     Ok(()) => {
                         journal.update(|op| op.set_saved())?;
-                        err.hint(format!("{} was put back as it was", record.path.display()))
+                        err
                     }
                     Err(e) => err.hint(format!(
                         "it waits at {} ({e}); 'git par recover' deals with it",
@@ -404,27 +428,14 @@ fn head_commit(dir: &Path) -> Option<String> {
         .map(|o| o.stdout_str())
 }
 
-/// Files that appeared or changed in a worktree between the rescue and its move into the
-/// trash (a process that slipped in): a stat pass with git's own index finds whether there
-/// are any, read through the admin dir so that `.git` files with relative paths (which the
-/// move broke) do not matter; only then are the files read and saved against `saved_as`.
-pub fn late_changes(
-    repo: &Repo,
-    task: &str,
-    trashed: &gate::Trashed,
-    saved_as: Option<&str>,
-) -> Result<Option<String>> {
+/// Files that appeared or changed in a worktree since it was last looked at, found after its
+/// move into the trash by a stat pass with git's own index, read through the admin dir so
+/// that `.git` files with relative paths (which the move broke) do not matter. Returns the
+/// changed paths, for a message, or `None` when there are none.
+fn late_status(trashed: &gate::Trashed) -> Result<Option<String>> {
     let Some(admin) = &trashed.admin else {
         return Ok(None);
     };
-    let admin_head = || {
-        git(admin, ["rev-parse", "--verify", "-q", "HEAD^{commit}"])
-            .env("GIT_DIR", admin)
-            .run()
-            .ok()
-            .map(|o| o.stdout_str())
-    };
-    let saved_as = saved_as.map(str::to_string).or_else(admin_head);
     let status = git(
         &trashed.path,
         [
@@ -439,15 +450,51 @@ pub fn late_changes(
     .env("GIT_DIR", admin)
     .env("GIT_WORK_TREE", &trashed.path)
     .run()?;
-    match saved_as {
-        Some(head) if !status.stdout.is_empty() => rescue::save_folder(
+    let paths: Vec<String> = status
+        .stdout
+        .split(|b| *b == 0)
+        .filter(|e| e.len() > 3)
+        .map(|e| String::from_utf8_lossy(&e[3..]).into_owned())
+        .collect();
+    Ok((!paths.is_empty()).then(|| {
+        let mut shown: Vec<&str> = paths.iter().take(20).map(String::as_str).collect();
+        if paths.len() > 20 {
+            shown.push("…");
+        }
+        shown.join(", ")
+    }))
+}
+
+/// Saves what changed in a trashed worktree since `saved_as` (the rescue of it, else the
+/// HEAD its admin dir names), if anything did.
+pub fn late_changes(
+    repo: &Repo,
+    task: &str,
+    trashed: &gate::Trashed,
+    saved_as: Option<&str>,
+) -> Result<Option<String>> {
+    let Some(admin) = &trashed.admin else {
+        return Ok(None);
+    };
+    if late_status(trashed)?.is_none() {
+        return Ok(None);
+    }
+    let head = saved_as.map(str::to_string).or_else(|| {
+        git(admin, ["rev-parse", "--verify", "-q", "HEAD^{commit}"])
+            .env("GIT_DIR", admin)
+            .run()
+            .ok()
+            .map(|o| o.stdout_str())
+    });
+    match head {
+        Some(head) => rescue::save_folder(
             repo,
             task,
             &trashed.path,
             &head,
             "changed while being removed",
         ),
-        _ => Ok(None),
+        None => Ok(None),
     }
 }
 

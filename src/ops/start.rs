@@ -377,6 +377,16 @@ pub fn roll_back(
     let admin = super::registered_admin(repo, &op.path);
     if op.identity.is_some() || !crashed {
         if let Some(owned) = gate::prove(repo, &claim)? {
+            // Whoever still works in it (an agent started there after the crash) would lose
+            // what it writes next: recover leaves the entry for later.
+            if crashed {
+                super::guard::settle_processes(
+                    &op.task,
+                    owned.path(),
+                    false,
+                    repo.config.kill_timeout,
+                )?;
+            }
             // A worktree someone may have worked in since a crash keeps its work: files that
             // are new or differ from what start put there (a half-written checkout's missing
             // files are not work), and repositories cloned into it.

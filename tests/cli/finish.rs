@@ -309,3 +309,53 @@ fn sync_rebase_and_conflicts_are_left_to_git() {
     let run = env.par(["sync", "t", "--rebase"]).code(1);
     assert!(run.stderr.contains("rebase --continue"), "{}", run.stderr);
 }
+
+/// A finish refused because a process works in the worktree commits nothing first: the
+/// task's changes stay uncommitted, its branch where it was.
+#[test]
+fn finish_refused_for_a_process_commits_nothing() {
+    let env = TestEnv::new();
+    env.par(["start", "t"]).ok();
+    env.write("repo.par/t/wip", "not yet\n");
+    let tip = env.git_out(["rev-parse", "par/t"]);
+    let mut busy = env
+        .command("sleep", &env.task_path("t"))
+        .arg("5")
+        .spawn()
+        .expect("spawn sleep");
+    let run = env.par(["finish", "t", "--changes", "commit"]);
+    let _ = busy.kill();
+    let _ = busy.wait();
+    let run = run.code(1);
+    assert!(run.stderr.contains("is in use"), "{}", run.stderr);
+    assert_eq!(env.git_out(["rev-parse", "par/t"]), tip);
+    assert_eq!(env.read("repo.par/t/wip"), "not yet\n");
+}
+
+/// A file that appears in the task after its changes were checked (here written by the
+/// main worktree's post-merge hook, during the finish's own merge) is found after the move
+/// into the trash: the worktree is put back with it and the task kept, and no operation is
+/// left for recover.
+#[test]
+fn finish_puts_the_worktree_back_when_files_appear_after_the_merge() {
+    let env = TestEnv::new();
+    env.task_with_commit("t", "f", "task\n");
+    let late = env.task_path("t").join("late.txt");
+    env.write(
+        "repo/.git/hooks/post-merge",
+        &format!("#!/bin/sh\necho late > '{}'\n", late.display()),
+    );
+    let hook = env.repo().join(".git/hooks/post-merge");
+    let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+    std::fs::set_permissions(&hook, mode).expect("chmod");
+    let run = env.par(["finish", "t"]).code(1);
+    assert!(
+        run.stderr.contains("has new changes: late.txt"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.read("repo/f"), "task\n");
+    assert_eq!(env.read("repo.par/t/late.txt"), "late\n");
+    assert!(env.branches().contains(&"par/t".to_string()));
+    env.assert_nothing_to_recover();
+}

@@ -834,7 +834,7 @@ impl<'a> Model<'a> {
         }
         // An operation whose worktree a process still works in is left for a later recover,
         // which then has work: that is the rule, so the check waits for a quiet run.
-        if first.stdout.contains("processes work in its worktree") {
+        if first.stdout.contains(" is in use: pid ") {
             return Ok(());
         }
         self.crashed = false;
