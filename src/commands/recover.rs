@@ -175,58 +175,62 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
             );
         }
     }
-    if let Ok(entries) = fs::read_dir(wt_dir.join(gate::TRASH)) {
-        for entry in entries.flatten() {
-            let id = entry.file_name().to_string_lossy().into_owned();
-            if journal::journal_dir(&repo.par_dir())
-                .join(format!("{id}.json"))
-                .exists()
-            {
-                continue;
-            }
-            let what = format!("unfinished removal {}", entry.path().display());
-            let trashed = match gate::find_trashed(repo, &wt_dir, &id, None) {
-                Ok(Some(trashed)) => trashed,
-                Ok(None) => continue,
-                Err(err) => {
-                    say("leave alone", what, err.message);
-                    continue;
-                }
-            };
-            if dry_run {
-                say(
-                    "clean up",
-                    what,
-                    "it would be saved if it holds anything, then deleted".into(),
-                );
-                continue;
-            }
-            // No journal names it: its task is unknown, and its files are read against its own
-            // HEAD while git's record is there, else against the main worktree's.
-            let saved = match &trashed.admin {
-                Some(_) => ops::late_changes(repo, "recovered", &trashed, None)?,
-                None => match ops::commit_of(repo, "HEAD") {
-                    Some(head) => {
-                        rescue::save_folder(repo, "recovered", &trashed.path, &head, "recover")?
-                    }
-                    None => None,
-                },
-            };
-            if let Some(admin) = &trashed.admin {
-                gate::forget_admin(repo, "recovered", admin)?;
-            }
-            trashed.delete(ui)?;
-            let detail = match saved {
-                Some(saved) => format!("saved what it held as {saved}, then deleted it"),
-                None => "it held nothing that is not safe elsewhere; deleted it".into(),
-            };
-            say("clean up", what, detail);
-        }
-        if !dry_run {
-            let _ = fs::remove_dir(wt_dir.join(gate::TRASH));
-        }
-    }
     let registered: Vec<PathBuf> = worktrees.iter().map(|w| fsutil::resolve(&w.path)).collect();
+    let known: Vec<PathBuf> = registered
+        .iter()
+        .cloned()
+        .chain(task::all(repo).into_iter().map(|r| r.path))
+        .collect();
+    for slot in trash_slots(&wt_dir, &known) {
+        let id = slot
+            .file_name()
+            .and_then(|n| gate::slot_id(&n.to_string_lossy()).map(str::to_string))
+            .unwrap_or_default();
+        if journal::journal_dir(&repo.par_dir())
+            .join(format!("{id}.json"))
+            .exists()
+        {
+            continue;
+        }
+        let what = format!("unfinished removal {}", slot.display());
+        let beside = slot.parent().unwrap_or(&wt_dir);
+        let trashed = match gate::find_trashed(repo, &wt_dir, beside, &id, None) {
+            Ok(Some(trashed)) => trashed,
+            Ok(None) => continue,
+            Err(err) => {
+                say("leave alone", what, err.message);
+                continue;
+            }
+        };
+        if dry_run {
+            say(
+                "clean up",
+                what,
+                "it would be saved if it holds anything, then deleted".into(),
+            );
+            continue;
+        }
+        // No journal names it: its task is unknown, and its files are read against its own
+        // HEAD while git's record is there, else against the main worktree's.
+        let saved = match &trashed.admin {
+            Some(_) => ops::late_changes(repo, "recovered", &trashed, None)?,
+            None => match ops::commit_of(repo, "HEAD") {
+                Some(head) => {
+                    rescue::save_folder(repo, "recovered", &trashed.path, &head, &[], "recover")?
+                }
+                None => None,
+            },
+        };
+        if let Some(admin) = &trashed.admin {
+            gate::forget_admin(repo, "recovered", admin)?;
+        }
+        trashed.delete(ui)?;
+        let detail = match saved {
+            Some(saved) => format!("saved what it held as {saved}, then deleted it"),
+            None => "it held nothing that is not safe elsewhere; deleted it".into(),
+        };
+        say("clean up", what, detail);
+    }
     for folder in unknown_folders(&wt_dir, &registered) {
         // An empty folder holds nothing to report, and git par did not make it (the folders
         // a start made are removed when that start is rolled back).
@@ -310,8 +314,35 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
     Ok(findings)
 }
 
+/// Trash slots (`.par-trash.<id>`) in the worktree dir and in the folders on the way to a
+/// registered worktree or a recorded task: never inside an unknown folder (which is reported
+/// and left alone whole), a worktree, a symlink or a slot.
+fn trash_slots(wt_dir: &Path, registered: &[PathBuf]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![wt_dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            let on_the_way = registered
+                .iter()
+                .any(|r| r.starts_with(&path) && *r != path);
+            if gate::slot_id(&entry.file_name().to_string_lossy()).is_some() {
+                found.push(path);
+            } else if is_dir && on_the_way {
+                stack.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
 /// Folders under the worktree dir that are neither a registered worktree nor on the way to
-/// one (the trash excluded).
+/// one (trash slots excluded).
 fn unknown_folders(wt_dir: &Path, registered: &[PathBuf]) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut stack = vec![wt_dir.to_path_buf()];
@@ -321,7 +352,10 @@ fn unknown_folders(wt_dir: &Path, registered: &[PathBuf]) -> Vec<PathBuf> {
         };
         for entry in entries.flatten() {
             let path = entry.path();
-            if path.file_name().is_some_and(|n| n == gate::TRASH) {
+            if path
+                .file_name()
+                .is_some_and(|n| gate::slot_id(&n.to_string_lossy()).is_some())
+            {
                 continue;
             }
             let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());

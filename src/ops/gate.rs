@@ -4,10 +4,13 @@
 //! file naming git's admin dir and that admin dir naming it back, and the same folder
 //! (device and inode) as at `start`. Whatever fails a check is left where it is and named.
 //!
-//! The trash is git-par's own folder: a worktree is renamed there in one step, identified
-//! again after the rename (and put back if it is not the folder that was proven), and only
-//! then deleted. Trash paths are never read from disk; they are made from a journal entry's
-//! id, which is checked for shape first.
+//! A worktree is removed by renaming it, in one step, to a trash slot beside it
+//! (`.par-trash.<journal id>` in the same folder: same file system, and the same depth, so
+//! the relative paths in `.git` files inside it, a submodule's or git's own with
+//! `worktree.useRelativePaths`, still lead where they did), identifying it again there (and
+//! putting it back if it is not the folder that was proven), and only then deleting it. Slot
+//! paths are never read from disk; they are made from a journal entry's id, checked for shape
+//! first.
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -20,9 +23,8 @@ use crate::git::Repo;
 use crate::ui::Ui;
 use crate::{delete, fsutil};
 
-/// The folder inside a worktree dir where worktrees wait to be deleted (same file system, so
-/// moving one there is a single atomic rename).
-pub const TRASH: &str = ".par-trash";
+/// How a trash slot's name starts; the journal entry's id follows.
+pub const TRASH_PREFIX: &str = ".par-trash.";
 
 /// What `start` records of the worktree it made, to know it again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,7 +58,6 @@ pub struct Owned {
     path: PathBuf,
     admin: PathBuf,
     identity: Identity,
-    trash_dir: PathBuf,
 }
 
 /// A proven worktree renamed into the trash, still whole (git's admin dir still names it).
@@ -81,8 +82,10 @@ pub fn prove(repo: &Repo, claim: &Claim) -> Result<Option<Owned>> {
             format!("its worktree dir is not usable: {}", e.message),
         )
     })?;
-    let trash_dir = dir.join(TRASH);
-    if path == dir || !path.starts_with(&dir) || path.starts_with(&trash_dir) {
+    let in_trash = path
+        .components()
+        .any(|c| c.as_os_str().to_string_lossy().starts_with(TRASH_PREFIX));
+    if path == dir || !path.starts_with(&dir) || in_trash {
         return Err(refuse(
             &path,
             format!("it is not a task folder inside {}", dir.display()),
@@ -126,7 +129,6 @@ pub fn prove(repo: &Repo, claim: &Claim) -> Result<Option<Owned>> {
         path,
         admin,
         identity,
-        trash_dir,
     }))
 }
 
@@ -188,19 +190,8 @@ impl Owned {
     /// Renames the worktree to the trash slot of journal entry `id`. If what arrived there is
     /// not the folder that was proven (swapped in between), it is put back and refused.
     pub fn trash(self, id: &str) -> Result<Trashed> {
-        let to = trash_slot(&self.trash_dir, id)?;
-        fs::create_dir_all(&self.trash_dir)?;
-        // A trash that is a symlink would carry the worktree (and its deletion) elsewhere.
-        let real_dir = fs::symlink_metadata(&self.trash_dir).is_ok_and(|m| m.is_dir());
-        if !real_dir || fsutil::resolve(&self.trash_dir) != self.trash_dir {
-            return Err(refuse(
-                &self.path,
-                format!(
-                    "the trash {} is not a folder of its own",
-                    self.trash_dir.display()
-                ),
-            ));
-        }
+        // The folder beside it was proven with it: no symlink on the way, inside the worktree dir.
+        let to = trash_slot(&self.path, id)?;
         fs::rename(&self.path, &to).map_err(|e| {
             Error::failed(format!(
                 "could not move {} out of the way: {e}",
@@ -222,39 +213,53 @@ impl Owned {
     }
 }
 
-/// `<trash dir>/<id>`, for an id of the shape journal entries have (`<digits>-<digits>`).
-pub fn trash_slot(trash_dir: &Path, id: &str) -> Result<PathBuf> {
+/// The trash slot beside the worktree at `path` for journal entry `id` (of the shape ids
+/// have: `<digits>-<digits>`): `<folder of path>/.par-trash.<id>`.
+pub fn trash_slot(path: &Path, id: &str) -> Result<PathBuf> {
     let ok = id
         .split_once('-')
         .is_some_and(|(a, b)| is_digits(a) && is_digits(b));
     if !ok {
         return Err(Error::failed(format!("'{id}' is not a journal entry id")));
     }
-    Ok(trash_dir.join(id))
+    let beside = path
+        .parent()
+        .ok_or_else(|| Error::failed(format!("{} has no folder", path.display())))?;
+    Ok(beside.join(format!("{TRASH_PREFIX}{id}")))
+}
+
+/// The journal entry id of a trash slot's name, if it is one.
+pub fn slot_id(name: &str) -> Option<&str> {
+    name.strip_prefix(TRASH_PREFIX)
 }
 
 fn is_digits(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// A trash slot that a crash left, found by its entry id: acted on only when it is a real
-/// folder (not a symlink) in git-par's trash and, where the entry recorded it, the same
-/// folder that was moved there.
+/// The trash slot of entry `id` that a crash left in the folder `beside` (where the task's
+/// worktree was): acted on only when it lies inside the worktree dir with no symlink on its
+/// path, is a real folder and, where the entry recorded it, the same folder that was moved
+/// there.
 pub fn find_trashed(
     repo: &Repo,
     worktree_dir: &Path,
+    beside: &Path,
     id: &str,
     identity: Option<Identity>,
 ) -> Result<Option<Trashed>> {
     let dir = fsutil::normalize(worktree_dir);
     crate::config::check_worktree_dir(repo, &dir)?;
-    let path = trash_slot(&dir.join(TRASH), id)?;
+    let path = trash_slot(&fsutil::normalize(beside).join("-"), id)?;
+    if !path.starts_with(&dir) || path == dir {
+        return Err(refuse(&path, format!("it is not inside {}", dir.display())));
+    }
     let meta = match fs::symlink_metadata(&path) {
         Ok(meta) => meta,
         Err(_) => return Ok(None),
     };
     if !meta.is_dir() || fsutil::resolve(&path) != path {
-        return Err(refuse(&path, "it is not a folder in git par's trash"));
+        return Err(refuse(&path, "it is not a trash folder of git par's"));
     }
     let found = Identity {
         dev: meta.dev(),
@@ -302,7 +307,6 @@ impl Trashed {
                 .hint(format!("{} is only partly deleted", self.path.display()))
                 .hint("run 'git par recover' to finish deleting it"));
         }
-        let _ = fs::remove_dir(self.path.parent().unwrap_or(&self.path));
         Ok(())
     }
 }

@@ -142,13 +142,7 @@ pub fn teardown(
                 record.task
             ))),
             Some(_) => match saved_as.as_deref() {
-                Some(head) => rescue::save_folder(
-                    repo,
-                    &record.task,
-                    &trashed.path,
-                    head,
-                    "changed while being removed",
-                ),
+                Some(head) => save_late(repo, &record.task, trashed, head),
                 None => Ok(None),
             },
             None => Ok(None),
@@ -354,7 +348,10 @@ pub fn complete_removal(repo: &Repo, ui: &mut Ui, r: &Interrupted) -> Result<Vec
             done.push(format!("removed the worktree {}", r.path.display()));
             Some(owned.trash(id)?)
         }
-        None => gate::find_trashed(repo, &r.worktree_dir, id, r.identity)?,
+        None => {
+            let beside = r.path.parent().unwrap_or(&r.path);
+            gate::find_trashed(repo, &r.worktree_dir, beside, id, r.identity)?
+        }
     };
     if let Some(trashed) = trashed {
         // While git's record is there the trashed worktree is still whole and reads as a
@@ -364,7 +361,9 @@ pub fn complete_removal(repo: &Repo, ui: &mut Ui, r: &Interrupted) -> Result<Vec
         let saved = match &trashed.admin {
             Some(_) => late_changes(repo, &r.task, &trashed, head.as_deref())?,
             None => match head.or_else(|| commit_of(repo, "HEAD")) {
-                Some(head) => rescue::save_folder(repo, &r.task, &trashed.path, &head, "recover")?,
+                Some(head) => {
+                    rescue::save_folder(repo, &r.task, &trashed.path, &head, &[], "recover")?
+                }
                 None => None,
             },
         };
@@ -465,6 +464,40 @@ fn late_status(trashed: &gate::Trashed) -> Result<Option<String>> {
     }))
 }
 
+/// Saves the files of a trashed worktree that differ from `head`. Its submodules are left out:
+/// the rescue before the move saved them, and the git dir of each (under the admin dir) names
+/// the folder's old place, so git cannot read them where they are now.
+fn save_late(
+    repo: &Repo,
+    task: &str,
+    trashed: &gate::Trashed,
+    head: &str,
+) -> Result<Option<String>> {
+    let mut gitlinks = Vec::new();
+    if let Some(admin) = &trashed.admin {
+        let staged = git(&trashed.path, ["ls-files", "--stage", "-z"])
+            .env("GIT_DIR", admin)
+            .env("GIT_WORK_TREE", &trashed.path)
+            .run()?;
+        for entry in staged.stdout.split(|b| *b == 0) {
+            let entry = String::from_utf8_lossy(entry);
+            if let (Some("160000"), Some((_, path))) =
+                (entry.split(' ').next(), entry.split_once('\t'))
+            {
+                gitlinks.push(path.to_string());
+            }
+        }
+    }
+    rescue::save_folder(
+        repo,
+        task,
+        &trashed.path,
+        head,
+        &gitlinks,
+        "changed while being removed",
+    )
+}
+
 /// Saves what changed in a trashed worktree since `saved_as` (the rescue of it, else the
 /// HEAD its admin dir names), if anything did.
 pub fn late_changes(
@@ -487,13 +520,7 @@ pub fn late_changes(
             .map(|o| o.stdout_str())
     });
     match head {
-        Some(head) => rescue::save_folder(
-            repo,
-            task,
-            &trashed.path,
-            &head,
-            "changed while being removed",
-        ),
+        Some(head) => save_late(repo, task, trashed, &head),
         None => Ok(None),
     }
 }

@@ -392,8 +392,14 @@ pub fn roll_back(
             // files are not work), and repositories cloned into it.
             if crashed {
                 let head = op.snapshot.as_deref().unwrap_or(&op.base_commit);
-                let saved =
-                    rescue::save_folder(repo, &op.task, owned.path(), head, "start rolled back")?;
+                let saved = rescue::save_folder(
+                    repo,
+                    &op.task,
+                    owned.path(),
+                    head,
+                    &[],
+                    "start rolled back",
+                )?;
                 if let Some(saved) = saved {
                     done.push(format!(
                         "saved the changes in {} as {saved}",

@@ -84,11 +84,13 @@ pub fn save_task(
 /// `head`. Saved only when it holds something `head` does not (a new or changed file, or a
 /// nested repository's work): returns the rescue ref. A missing file is not work (the folder
 /// may be half-deleted), so the saved tree is `head`'s with the folder's files over it.
+/// `leave_out` names paths (submodules saved already) that are not read.
 pub fn save_folder(
     repo: &Repo,
     task: &str,
     dir: &Path,
     head: &str,
+    leave_out: &[String],
     why: &str,
 ) -> Result<Option<String>> {
     let what = || {
@@ -126,7 +128,7 @@ pub fn save_folder(
     // A submodule's git dir went with the admin dir: it cannot be opened, and its files are
     // then plain files of the folder.
     let mut pieces = Vec::new();
-    let mut skip = Vec::new();
+    let mut skip = leave_out.to_vec();
     for inner in inner::told_apart(dir, inner::find(dir), &HashSet::new()) {
         if let Some(saved) = inner::save(repo, task, &inner, keep_ignored)? {
             pieces.extend(saved);

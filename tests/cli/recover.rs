@@ -218,13 +218,14 @@ fn recover_removes_git_locks_no_process_holds_and_keeps_held_ones() {
 }
 
 #[test]
-fn recover_removes_half_written_files_and_its_empty_trash() {
+fn recover_removes_half_written_files_and_an_empty_trash_slot() {
     let env = TestEnv::new();
     env.par(["start", "t"]).ok();
     env.par(["drop", "t"]).ok();
     env.write("repo/.git/par/journal/.123-4.json.tmp999999999", "{");
     env.write("repo/.git/par/tasks/.t.json.tmp999999999", "{");
-    std::fs::create_dir_all(env.root().join("repo.par/.par-trash")).expect("mkdir");
+    let slot = env.root().join("repo.par/.par-trash.123-4");
+    std::fs::create_dir_all(&slot).expect("mkdir");
     let report = env.par(["recover"]).ok().stdout;
     assert!(report.contains("half-written file"), "{report}");
     assert!(!env
@@ -235,7 +236,7 @@ fn recover_removes_half_written_files_and_its_empty_trash() {
         .repo()
         .join(".git/par/tasks/.t.json.tmp999999999")
         .exists());
-    assert!(!env.root().join("repo.par/.par-trash").exists());
+    assert!(!slot.exists());
     env.assert_nothing_to_recover();
 }
 

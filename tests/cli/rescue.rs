@@ -273,12 +273,14 @@ fn recover_saves_a_trashed_folder_whose_git_record_is_gone() {
     env.task_with_commit("x", "f", "task\n");
     env.par_failing("teardown:trashed", ["drop", "--force", "x"])
         .killed_by(SIGKILL);
-    let trash_dir = env.root().join("repo.par/.par-trash");
-    let trashed = std::fs::read_dir(&trash_dir)
-        .expect("trash")
+    let trashed = std::fs::read_dir(env.root().join("repo.par"))
+        .expect("worktree dir")
         .flatten()
         .map(|e| e.path())
-        .next()
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(".par-trash."))
+        })
         .expect("trashed folder");
     std::fs::write(trashed.join("late"), "written after the crash\n").expect("write");
     std::fs::write(trashed.join("f"), "changed after the crash\n").expect("write");
@@ -335,4 +337,29 @@ fn forgetting_a_hand_deleted_worktree_saves_what_its_git_record_held() {
         );
         assert_rescued(&env, &lost);
     }
+}
+
+/// A task whose worktree has a submodule and new files in it, and a drop killed before the
+/// move into the trash: one `recover` finishes the drop. (The trash slot was one folder
+/// deeper than the worktree, which broke the submodule's relative `.git` pointer, so the
+/// look after the move failed and only a second recover finished; found by the model test.)
+#[test]
+fn one_recover_finishes_a_drop_of_a_task_with_a_submodule() {
+    let env = TestEnv::new();
+    repo_with_submodule(&env);
+    env.par(["start", "x"]).ok();
+    env.git_in("repo.par/x", ["submodule", "update", "-q", "--init"])
+        .ok();
+    env.write("repo.par/x/lib/s", "edited, not committed\n");
+    env.write("repo.par/x/new", "untracked\n");
+    env.par_failing("drop:saved", ["drop", "--force", "x"])
+        .killed_by(SIGKILL);
+    let report = env.par(["recover"]).ok().stdout;
+    assert!(!report.contains("leave alone"), "{report}");
+    assert!(!env.task_path("x").exists());
+    env.assert_nothing_to_recover();
+    let holds_new = env.par_refs().into_iter().any(|r| {
+        env.git_in("repo", ["show", &format!("{r}:new")]).stdout == "untracked\n"
+    });
+    assert!(holds_new, "no rescue holds the untracked file: {:?}", env.par_refs());
 }

@@ -213,9 +213,9 @@ fn victim(env: &TestEnv) -> PathBuf {
 /// worktree already moved into the trash.
 const DROP_CRASHES: [&str; 2] = ["drop:saved", "teardown:trashed"];
 
-/// The trash slot is never read from the journal: it is `<worktree_dir>/.par-trash/<id>`.
-/// A journal whose `worktree_dir` names a victim folder holding such a slot (with the
-/// recorded identity, and with the identity wiped) must not get that slot deleted.
+/// The trash slot is never read from the journal: it is `.par-trash.<id>` beside the task's
+/// folder. A journal whose `worktree_dir` and `path` name a victim folder holding such a slot
+/// (with the recorded identity, and with the identity wiped) must not get that slot deleted.
 #[test]
 fn recover_deletes_whatever_a_journal_trash_path_names() {
     each(&DROP_CRASHES, |point| {
@@ -225,10 +225,12 @@ fn recover_deletes_whatever_a_journal_trash_path_names() {
             let victim = victim(&env);
             crash_drop_and_edit(&env, point, |entry| {
                 let id = entry["id"].as_str().expect("id").to_string();
-                let slot = victim.join(".par-trash").join(&id);
+                let slot = victim.join(format!(".par-trash.{id}"));
                 fs::create_dir_all(&slot).expect("slot");
                 fs::write(slot.join("precious.txt"), "in the slot\n").expect("slot file");
                 entry["worktree_dir"] = Value::String(victim.to_str().expect("utf-8").into());
+                let path = victim.join("x");
+                entry["path"] = Value::String(path.to_str().expect("utf-8").into());
                 if wipe_identity {
                     entry["identity"] = Value::Null;
                 }

@@ -15,7 +15,7 @@ use crate::env::TestEnv;
 
 /// Files and nested repositories where a user's work can be: the main worktree and every
 /// folder of the worktree dir (not `.git`, not symlinks). With `trash`, also the folders a
-/// removal set aside in `.par-trash/`, which only count while a crash is not yet recovered.
+/// removal set aside as `.par-trash.<id>`, which only count while a crash is not yet recovered.
 pub struct Scan {
     pub files: Vec<PathBuf>,
     pub repos: Vec<PathBuf>,
@@ -30,9 +30,12 @@ impl Scan {
         let mut tops = vec![root.join("repo")];
         let wt_dir = root.join("repo.par");
         for entry in read_dir_sorted(&wt_dir) {
-            if entry.file_name().is_some_and(|n| n == ".par-trash") {
+            let slot = entry
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(".par-trash."));
+            if slot {
                 if trash {
-                    tops.extend(read_dir_sorted(&entry));
+                    tops.push(entry);
                 }
             } else {
                 tops.push(entry);
