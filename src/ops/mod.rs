@@ -305,6 +305,26 @@ pub fn complete_removal(repo: &Repo, ui: &mut Ui, r: &Interrupted) -> Result<Vec
         )));
     }
     check_journal_dir(repo, &r.task, &r.worktree_dir)?;
+    if remade(repo, &r.task, &r.path, r.identity) {
+        done.push(format!(
+            "left task '{}' alone: it was started again since",
+            r.task
+        ));
+        // Its own trashed worktree, if the crash left one, is still to be taken care of.
+        let beside = r.path.parent().unwrap_or(&r.path);
+        if let Some(trashed) = gate::find_trashed(repo, &r.worktree_dir, beside, id, r.identity)? {
+            let head = safe_in.last().cloned().or_else(|| commit_of(repo, "HEAD"));
+            if let Some(head) = head {
+                rescue::save_folder(repo, &r.task, &trashed.path, &head, &[], "recover")?;
+            }
+            if let Some(admin) = &trashed.admin {
+                gate::forget_admin(repo, &r.task, admin)?;
+            }
+            done.push(format!("deleted {}", trashed.path.display()));
+            trashed.delete(ui)?;
+        }
+        return Ok(done);
+    }
     let tip = repo.branch_tip(&r.branch).map(|t| t.to_string());
     let claim = Claim {
         task: r.task.to_string(),
@@ -523,6 +543,17 @@ pub fn late_changes(
         Some(head) => save_late(repo, task, trashed, &head),
         None => Ok(None),
     }
+}
+
+/// True when task `task` was made again after the interrupted operation that journalled the
+/// worktree `identity`: the folder at `path`, or the one its record names, is another. Such an
+/// entry is stale and must touch nothing of the task (not even its branch).
+pub fn remade(repo: &Repo, task: &str, path: &Path, identity: Option<Identity>) -> bool {
+    let Some(journalled) = identity else {
+        return false;
+    };
+    let differs = |found: Option<Identity>| found.is_some_and(|f| f != journalled);
+    differs(Identity::of(path)) || differs(task::load(repo, task).and_then(|r| r.identity))
 }
 
 /// The commit a ref points at, as text.

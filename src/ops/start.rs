@@ -368,6 +368,12 @@ pub fn roll_back(
         return Ok(done);
     }
     super::check_journal_dir(repo, &op.task, &op.worktree_dir)?;
+    if crashed && super::remade(repo, &op.task, &op.path, op.identity) {
+        return Ok(vec![format!(
+            "left task '{}' alone: it was started again since",
+            op.task
+        )]);
+    }
     let claim = Claim {
         task: op.task.clone(),
         path: op.path.clone(),

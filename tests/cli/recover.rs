@@ -258,3 +258,33 @@ fn recover_removes_journal_locks_and_records_a_crash_left_half_made() {
     assert!(!env.repo().join(".git/par/forgotten/job.999999999").exists());
     env.assert_nothing_to_recover();
 }
+
+/// A start killed after making its worktree, the half-made task dropped, and the task started
+/// again: the first start's journal entry is stale. recover must touch nothing of the new
+/// task (its branch, worktree and record), and be done with the stale entry in one run.
+#[test]
+fn a_stale_start_entry_leaves_the_task_made_again_alone() {
+    for second_start_crashes in [false, true] {
+        let env = TestEnv::new();
+        env.par_failing("start:checkout", ["start", "t1"])
+            .killed_by(SIGKILL);
+        env.par(["drop", "--force", "t1"]).ok();
+        if second_start_crashes {
+            env.par_failing("start:checkout", ["start", "t1"])
+                .killed_by(SIGKILL);
+            let report = env.par(["recover"]).ok().stdout;
+            assert!(!report.contains("leave alone"), "{report}");
+            assert!(!env.task_path("t1").exists());
+            assert!(!env.branches().contains(&"par/t1".to_string()));
+        } else {
+            env.par(["start", "t1"]).ok();
+            env.write("repo.par/t1/wip", "new task's work\n");
+            let report = env.par(["recover"]).ok().stdout;
+            assert!(report.contains("started again since"), "{report}");
+            assert_eq!(env.read("repo.par/t1/wip"), "new task's work\n");
+            assert!(env.branches().contains(&"par/t1".to_string()));
+            env.par(["path", "t1"]).ok();
+        }
+        env.assert_nothing_to_recover();
+    }
+}

@@ -358,8 +358,13 @@ fn one_recover_finishes_a_drop_of_a_task_with_a_submodule() {
     assert!(!report.contains("leave alone"), "{report}");
     assert!(!env.task_path("x").exists());
     env.assert_nothing_to_recover();
-    let holds_new = env.par_refs().into_iter().any(|r| {
-        env.git_in("repo", ["show", &format!("{r}:new")]).stdout == "untracked\n"
-    });
-    assert!(holds_new, "no rescue holds the untracked file: {:?}", env.par_refs());
+    let holds_new = env
+        .par_refs()
+        .into_iter()
+        .any(|r| env.git_in("repo", ["show", &format!("{r}:new")]).stdout == "untracked\n");
+    assert!(
+        holds_new,
+        "no rescue holds the untracked file: {:?}",
+        env.par_refs()
+    );
 }
