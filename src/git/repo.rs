@@ -98,6 +98,27 @@ impl Repo {
         Ok(obj.peel_to_commit()?.id())
     }
 
+    /// `git update-ref <args>` on `refname`. A git killed by the same Ctrl-C in the moment
+    /// between creating the ref's lock and registering it for clean-up leaves the lock behind;
+    /// a lock no process holds open is such a leftover, and is removed (and the update tried
+    /// once more, unless a signal is waiting to be acted on).
+    pub fn update_ref(&self, refname: &str, args: &[&str]) -> Result<()> {
+        let update = || {
+            crate::git::git(&self.main_worktree, ["update-ref"])
+                .args(args)
+                .run()
+        };
+        let result = update();
+        let lock = self.common_dir.join(format!("{refname}.lock"));
+        if result.is_err() && lock.exists() && crate::proc::holder_of(&lock).is_none() {
+            let _ = std::fs::remove_file(&lock);
+            if crate::cleanup::pending().is_none() {
+                return update().map(drop);
+            }
+        }
+        result.map(drop)
+    }
+
     pub fn branch_tip(&self, branch: &str) -> Option<git2::Oid> {
         self.git.refname_to_id(&format!("refs/heads/{branch}")).ok()
     }

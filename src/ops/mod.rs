@@ -24,7 +24,7 @@ use crate::git::{git, Repo};
 use crate::journal::{Entry, Journal, Op};
 use crate::task::{self, TaskRecord};
 use crate::ui::Ui;
-use crate::{fsutil, proc, rescue};
+use crate::{fsutil, rescue};
 use gate::{Claim, Identity, Owned};
 
 /// git's admin dir of the linked worktree registered at `path`, if there is one.
@@ -40,23 +40,8 @@ pub fn registered_admin(repo: &Repo, path: &Path) -> Option<PathBuf> {
 pub fn delete_branch(repo: &Repo, branch: &str, tip: git2::Oid) -> Result<()> {
     guard::refuse_branch_in_use(repo, branch, None)?;
     let refname = format!("refs/heads/{branch}");
-    let delete = || {
-        git(
-            &repo.main_worktree,
-            ["update-ref", "-d", &refname, &tip.to_string()],
-        )
-        .run()
-    };
-    let mut result = delete();
-    // A git killed by the same Ctrl-C while it updated the branch leaves its lock behind; a
-    // lock that no process holds open is such a leftover, and may go.
-    let lock = repo.common_dir.join(format!("{refname}.lock"));
-    if result.is_err() && lock.exists() && proc::holder_of(&lock).is_none() {
-        let _ = fs::remove_file(&lock);
-        result = delete();
-    }
-    result.map_err(|e| e.context(format!("could not delete branch '{branch}'")))?;
-    Ok(())
+    repo.update_ref(&refname, &["-d", &refname, &tip.to_string()])
+        .map_err(|e| e.context(format!("could not delete branch '{branch}'")))
 }
 
 /// What removal needs to know, shared by finish and drop.

@@ -38,19 +38,9 @@ pub fn save(repo: &Repo, task: &str, commit: &str, why: &str) -> Result<String> 
         n += 1;
         name = format!("{base}-{n}");
     }
-    git(
-        &repo.main_worktree,
-        [
-            "update-ref",
-            "-m",
-            &format!("git par: {why}"),
-            &name,
-            commit,
-            "",
-        ],
-    )
-    .run()
-    .with_context(|| format!("could not save the work of task '{task}' under {name}"))?;
+    let reason = format!("git par: {why}");
+    repo.update_ref(&name, &["-m", &reason, &name, commit, ""])
+        .with_context(|| format!("could not save the work of task '{task}' under {name}"))?;
     Ok(name)
 }
 

@@ -172,3 +172,29 @@ fn drop_waits_a_moment_for_a_process_leaving_the_worktree() {
     let _ = leaving.wait();
     assert!(!env.task_path("t").exists());
 }
+
+/// A lock on the rescue ref that no process holds (a git killed by the same Ctrl-C in the
+/// moment between creating it and registering it for clean-up) does not stop the next drop:
+/// it is removed and the save goes through. Locks are laid for the next seconds' names.
+#[test]
+fn a_stale_lock_on_the_rescue_ref_does_not_stop_a_drop() {
+    let env = TestEnv::new();
+    env.task_with_commit("t", "f", "task\n");
+    let dir = env.repo().join(".git/refs/par/rescued/t");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    for second in now..now + 10 {
+        let stamp = env
+            .command("date", &env.root())
+            .args(["-u", "-d", &format!("@{second}"), "+%Y%m%d-%H%M%S"])
+            .output()
+            .expect("date");
+        let stamp = String::from_utf8_lossy(&stamp.stdout).trim().to_string();
+        std::fs::write(dir.join(format!("{stamp}.lock")), "").expect("lock");
+    }
+    env.par(["drop", "--force", "t"]).ok();
+    assert_eq!(env.par_refs().len(), 1);
+}
