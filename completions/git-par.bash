@@ -50,13 +50,15 @@ __git_par_cmd_start ()
 	case $prev in
 	--base) __git_par_revisions "$cur"; return ;;
 	--changes) __gitcomp "move copy leave" "" "$cur"; return ;;
+	--from) __git_par_revisions "$cur"; return ;;
 	esac
 	case $cur in
 	--base=*) __git_par_revisions "${cur#*=}"; return ;;
 	--changes=*) __gitcomp "move copy leave" "" "${cur#*=}"; return ;;
-	-*) __gitcomp "--base= --changes= --no-cd --wait --help"; return ;;
+	--from=*) __git_par_revisions "${cur#*=}"; return ;;
+	-*) __gitcomp "--base= --changes= --from= --no-cd --wait --help"; return ;;
 	esac
-	case $(__git_par_position "$1" --base --changes) in
+	case $(__git_par_position "$1" --base --changes --from) in
 	0) : ;;
 	esac
 }
@@ -130,8 +132,17 @@ __git_par_cmd_path ()
 
 __git_par_cmd_rescued ()
 {
+	case $prev in
+	--drop) __git_par_revisions "$cur"; return ;;
+	--older-than) :; return ;;
+	esac
 	case $cur in
-	-*) __gitcomp "--json --help"; return ;;
+	--drop=*) __git_par_revisions "${cur#*=}"; return ;;
+	--older-than=*) :; return ;;
+	-*) __gitcomp "--json --drop= --prune --older-than= --dry-run --help"; return ;;
+	esac
+	case $(__git_par_position "$1" --drop --older-than) in
+	0) __git_par_tasks "$cur" ;;
 	esac
 }
 

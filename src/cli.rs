@@ -62,12 +62,18 @@ pub enum StartChanges {
 pub struct StartArgs {
     /// Name of the task; its branch is `<par.branchPrefix><task>`.
     pub task: String,
-    /// Start from this revision (default: the branch checked out here).
+    /// Start from this revision (default: the branch checked out here). With `--from`: the
+    /// branch the restored task belongs to, when the saved work names none.
     #[arg(long, value_name = "rev")]
     pub base: Option<String>,
     /// What to do with uncommitted changes here, without asking.
     #[arg(long, value_enum, value_name = "what")]
     pub changes: Option<StartChanges>,
+    /// Restore saved work (a ref `git par rescued` lists): the task's branch at the commit it
+    /// had checked out, its base as it was, and its uncommitted changes as uncommitted changes.
+    /// The saved work is kept.
+    #[arg(long, value_name = "ref", conflicts_with = "changes")]
+    pub from: Option<String>,
     /// With `git par shell-init`: stay in this directory.
     #[arg(long)]
     pub no_cd: bool,
@@ -186,12 +192,30 @@ pub struct PathArgs {
     pub task: Option<String>,
 }
 
-/// List saved work under refs/par/rescued/, and how to restore each.
+/// List saved work under refs/par/rescued/, and how to restore each; delete what is no
+/// longer wanted.
+///
+/// Saved work is kept until it is deleted here: no other command, and no `git gc`, removes it.
 #[derive(Debug, Args)]
 pub struct RescuedArgs {
+    /// Only the work saved from this task.
+    #[arg(conflicts_with_all = ["drop", "prune"])]
+    pub task: Option<String>,
     /// A JSON array instead of text.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["drop", "prune"])]
     pub json: bool,
+    /// Delete this saved work (a ref the list shows; repeat for more).
+    #[arg(long, value_name = "ref", conflicts_with = "prune")]
+    pub drop: Vec<String>,
+    /// Delete the saved work older than `--older-than`.
+    #[arg(long, requires = "older_than")]
+    pub prune: bool,
+    /// With `--prune`: an age such as 30d, 2w, 12h or 2.weeks.ago.
+    #[arg(long, value_name = "age", requires = "prune")]
+    pub older_than: Option<String>,
+    /// With `--drop` or `--prune`: say what would be deleted, delete nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
 }
 
 /// Finish or roll back interrupted operations and clean up leftovers.

@@ -158,7 +158,7 @@ fn files() -> Vec<Block> {
         item("<git-common-dir>/par/leases/<task>.lock", "The task's lease: held by the one git par command working in the task (start, run, finish, drop, sync); a second one refuses, naming it, or waits with --wait."),
         item("<git-common-dir>/par/journal/refused/, <git-common-dir>/par/tasks/damaged/", "Journal entries and task records that git par recover would not believe (unreadable, or naming paths that are not the task's), kept for you to look at; nothing they name was touched."),
         item("<git-common-dir>/par/logs/", "Output of the commands started by git par run."),
-        item("refs/par/rescued/<task>/<date>", "Work saved before it was thrown away (by drop, finish, or a rollback): one commit whose tree is the worktree's files and whose parents keep its HEAD, the branch, commits only in the worktree's reflog, and the commits and uncommitted files of submodules and nested repositories; git par rescued lists each piece and says how to restore it."),
+        item("refs/par/rescued/<task>/<date>", "Work saved before it was thrown away (by drop, finish, or a rollback): one commit whose tree is the worktree's files and whose parents keep its HEAD, the branch, commits only in the worktree's reflog, and the commits and uncommitted files of submodules and nested repositories; its message also names the task's base. git par rescued lists each piece and the command that restores it (git par start <task> --from <ref>: the branch at its commits, the base as it was, the uncommitted changes uncommitted again); only git par rescued --drop and --prune delete it."),
         p("<git-common-dir> is the git directory shared by all worktrees: git rev-parse --git-common-dir prints it."),
     ]
 }
@@ -191,6 +191,11 @@ fn examples() -> Vec<Block> {
         example(&[
             "$ git par finish fix-login --into release --strategy squash",
             "$ git par rescued",
+        ]),
+        p("Bring back a task that was dropped, then delete saved work older than a month:"),
+        example(&[
+            "$ git par start fix-login --from refs/par/rescued/fix-login/20261121-214203",
+            "$ git par rescued --prune --older-than 30d",
         ]),
         p("Tasks as data, for scripts:"),
         example(&["$ git par list --json", "$ git par list --porcelain | cut -f1,4"]),

@@ -70,6 +70,7 @@ pub fn prepare(
         task,
         base: settings.base.as_deref(),
         changes: Some(StartChanges::Leave),
+        restore: None,
     };
     let started = start::start(repo, ui, lease, &request)?;
     crate::commands::start::report(ui, &started);

@@ -15,6 +15,7 @@ mod native;
 mod prompts;
 mod recover;
 mod rescue;
+mod restore;
 mod run;
 mod run_pty;
 mod shells;
