@@ -228,6 +228,9 @@ fn inspect(repo: &Repo, info: &mut TaskInfo, worktrees: &[Worktree], base_commit
             if !exists {
                 info.flags.push("missing".into());
             }
+            if wt.prunable {
+                info.flags.push("prunable".into());
+            }
             if wt.locked {
                 info.flags.push("locked".into());
             }

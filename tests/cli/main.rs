@@ -14,6 +14,7 @@ mod model;
 mod native;
 mod prompts;
 mod recover;
+mod relative;
 mod rescue;
 mod restore;
 mod run;
