@@ -118,7 +118,17 @@ pub fn plan(repo: &Repo, strategy: Strategy, sides: &Sides, message: &str) -> Re
         Strategy::Rebase => {
             let range = format!("{}..refs/heads/{}", sides.target_tip, sides.branch);
             let onto = sides.target_tip.to_string();
-            let out = git(&repo.main_worktree, ["replay", "--onto", &onto, &range]).output()?;
+            // Newer gits (those with replay.refAction) update the refs themselves unless told
+            // to print them; older ones ignore the setting. The journal moves the branch.
+            let replay = [
+                "-c",
+                "replay.refAction=print",
+                "replay",
+                "--onto",
+                &onto,
+                &range,
+            ];
+            let out = git(&repo.main_worktree, replay).output()?;
             if out.code != 0 {
                 let stderr = out.stderr_str();
                 let files: Vec<String> = stderr

@@ -15,6 +15,7 @@ mod native;
 mod prompts;
 mod recover;
 mod relative;
+mod requirements;
 mod rescue;
 mod restore;
 mod run;
