@@ -83,7 +83,11 @@ fn finish_squash_makes_one_commit_and_saves_the_original_commits() {
     assert_eq!(env.read("repo/g"), "two\n");
     let refs = env.par_refs();
     assert_eq!(refs.len(), 1, "{refs:?}");
-    assert_eq!(env.git_out(["rev-parse", &refs[0]]), tip);
+    // The original commits, under a rescue commit that names the task's base for a restore.
+    assert_eq!(env.git_out(["rev-parse", &format!("{}^", refs[0])]), tip);
+    let message = env.git_out(["log", "-1", "--format=%B", &refs[0]]);
+    let base = env.git_out(["rev-parse", "main~2"]);
+    assert!(message.contains(&format!("base {base} main")), "{message}");
 }
 
 #[test]
