@@ -26,6 +26,8 @@ pub struct Rescued {
     /// What it holds, in words.
     pub holds: String,
     pub restore: String,
+    /// The task's base as the saved work names it (none in rescues from before it was kept).
+    pub base: Option<record::TaskBase>,
     /// Each piece it keeps beyond the files and HEAD, and how to bring it back.
     pub pieces: Vec<Shown>,
 }
@@ -152,6 +154,7 @@ pub fn list(repo: &Repo) -> Result<Vec<Rescued>> {
             .unwrap_or_else(|| commit.committer().when().seconds());
         let message = commit.message().unwrap_or("").to_string();
         let (parents, holds) = record::parse(&message);
+        let task_base = record::parse_base(&message);
         let is_snapshot = message.starts_with(SNAPSHOT_SUBJECT);
         let base = parents
             .first()
@@ -195,6 +198,7 @@ pub fn list(repo: &Repo) -> Result<Vec<Rescued>> {
             saved_at,
             holds,
             restore: format!("git par start {free} --from {name}"),
+            base: task_base,
             pieces: shown,
         });
     }

@@ -42,6 +42,8 @@ fn restore_brings_back_the_base_and_uncommitted_changes_as_uncommitted() {
         serde_json::from_str(&env.par(["rescued", "--json"]).ok().stdout).expect("json");
     let restore = listed[0]["restore"].as_str().expect("restore");
     assert_eq!(restore, format!("git par start t --from {saved}"));
+    assert_eq!(listed[0]["base"]["branch"], "develop");
+    assert_eq!(listed[0]["base"]["commit"], develop.as_str());
     let args: Vec<&str> = restore.split(' ').skip(2).collect();
     let run = env.par(&args).ok();
     assert!(
