@@ -257,3 +257,26 @@ fn saved_work_survives_everything_else() {
     assert!(env.par_refs().contains(&saved), "{:?}", env.par_refs());
     assert_eq!(env.git_out(["rev-parse", &saved]), commit);
 }
+
+/// Ignored files `par.keepIgnored` names are saved as work, and come back with the rest.
+#[test]
+fn restore_brings_back_kept_ignored_files() {
+    let env = TestEnv::new();
+    env.write("repo/.gitignore", ".env\ntarget/\n");
+    env.commit_all("repo", "ignore");
+    env.git_in("repo", ["config", "par.keepIgnored", ".env"])
+        .ok();
+    env.par(["start", "t"]).ok();
+    env.write("repo.par/t/.env", "SECRET=1\n");
+    env.write("repo.par/t/target/out", "build output\n");
+    env.write("repo.par/t/new", "n\n");
+    env.par(["drop", "--force", "t"]).ok();
+    let saved = env.par_refs()[0].clone();
+    env.par(["start", "t", "--from", &saved]).ok();
+    assert_eq!(env.read("repo.par/t/.env"), "SECRET=1\n");
+    assert!(
+        !env.task_path("t").join("target").exists(),
+        "build output is not work"
+    );
+    assert_eq!(status(&env, "repo.par/t"), "?? new\n");
+}
