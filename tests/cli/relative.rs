@@ -79,6 +79,21 @@ fn relative_worktree_paths_are_registered_worktrees_that_drop_removes() {
     start_relative(&env, "t");
     env.write("repo.par/t/work", "w\n");
     env.commit_all("repo.par/t", "work");
+    if !git_has_relative_paths(&env) {
+        // git 2.48 also marks the repository (extensions.relativeWorktrees, format version
+        // 1), which an older git refuses to work in: only git-par's own reads (libgit2, the
+        // worktree list) are checked with it.
+        let config = env.repo().join(".git/config");
+        let plain = fs::read_to_string(&config).expect("config");
+        let marked = plain.replace("repositoryformatversion = 0", "repositoryformatversion = 1")
+            + "[extensions]\n\trelativeWorktrees = true\n";
+        fs::write(&config, marked).expect("config");
+        // (git status, which list may run, is this git's and fails here.)
+        let flags = flags(&env, "t");
+        assert!(!flags.contains(&"unregistered".to_string()), "{flags:?}");
+        env.par(["path", "t"]).ok();
+        fs::write(&config, plain).expect("config");
+    }
     env.write("repo.par/t/wip", "uncommitted\n");
     assert_eq!(flags(&env, "t"), Vec::<String>::new());
     let listed = env.par(["list"]).ok().stdout;
