@@ -50,3 +50,14 @@ pub fn user_shell() -> Option<Shell> {
         _ => None,
     }
 }
+
+/// `path` as one word for a POSIX shell: bare when it is only safe characters, else in single
+/// quotes.
+pub fn quote(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+,:@%=".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        return text.into_owned();
+    }
+    format!("'{}'", text.replace('\'', r"'\''"))
+}

@@ -112,6 +112,7 @@ pub fn finish(
     let strategy = req.strategy.unwrap_or(repo.config.finish_strategy);
     refuse_head_off_branch(&record)?;
     refuse_others_state(repo, &target)?;
+    refuse_target_edits(repo, &record, &target)?;
     // Whether the worktree can go is known before any prompt or commit: a finish refused
     // after committing the task's changes would have changed them for nothing.
     let check = Removal {
@@ -202,11 +203,9 @@ pub fn finish(
     })?;
     cleanup::failpoint("finish:merged");
     drop(lock);
-    ui.note(&format!(
-        "Merged '{}' into '{target}' ({}).",
-        record.branch,
-        plan.describe()
-    ));
+    let commits = ahead(repo, task_tip, target_tip);
+    let now_at = repo.branch_tip(&target).unwrap_or(task_tip);
+    ui.note(&plan.report(strategy, &sides, commits, now_at));
 
     let mut outcome = Outcome {
         target: target.clone(),
@@ -227,6 +226,11 @@ pub fn finish(
         }
         journal.done()?;
         outcome.removed = true;
+        ui.note(&format!(
+            "Removed the worktree {} and branch '{}'.",
+            record.path.display(),
+            record.branch
+        ));
     }
     match &target_worktree {
         Some(path) => ui.note(&format!("'{target}' is checked out at {}", path.display())),
@@ -646,6 +650,7 @@ fn dry_run(
     let Planned {
         plan,
         target_worktree,
+        sides,
         ..
     } = work_out(
         repo,
@@ -655,11 +660,8 @@ fn dry_run(
         strategy,
         req.message.as_deref(),
     )?;
-    ui.note(&format!(
-        "Would merge '{}' into '{target}' ({}).",
-        record.branch,
-        plan.describe()
-    ));
+    let commits = ahead(repo, task_tip, sides.target_tip);
+    ui.note(&plan.preview(strategy, &sides, commits));
     if let Some(dir) = &target_worktree {
         ui.note(&format!(
             "The merge would happen in {}, where '{target}' is checked out.",
@@ -679,6 +681,83 @@ fn dry_run(
         removed: false,
         rescue: None,
     })
+}
+
+/// How many commits `tip` has that `base` does not.
+fn ahead(repo: &Repo, tip: Oid, base: Oid) -> usize {
+    repo.git
+        .graph_ahead_behind(tip, base)
+        .map_or(0, |(ahead, _)| ahead)
+}
+
+/// Refuses, before any prompt or commit, when the worktree where `target` is checked out has
+/// local edits (untracked files included) to files the task changes, committed or not: git
+/// would refuse the merge there after the task's changes had been committed for nothing.
+fn refuse_target_edits(repo: &Repo, record: &TaskRecord, target: &str) -> Result<()> {
+    let Some(wt) = repo
+        .worktrees()
+        .into_iter()
+        .find(|w| w.branch() == Some(target))
+    else {
+        return Ok(());
+    };
+    let (Some(task_tip), Some(target_tip)) =
+        (repo.branch_tip(&record.branch), repo.branch_tip(target))
+    else {
+        return Ok(());
+    };
+    let local = status::status(&wt.path)?;
+    if local.is_clean() {
+        return Ok(());
+    }
+    let range = format!("{target_tip}...{task_tip}");
+    let out = git(
+        &wt.path,
+        ["diff", "--name-only", "-z", "--no-renames", &range],
+    )
+    .run()?;
+    let mut changed: Vec<String> = out
+        .stdout
+        .split(|b| *b == 0)
+        .filter(|p| !p.is_empty())
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .collect();
+    if record.path.is_dir() {
+        changed.extend(
+            status::status(&record.path)?
+                .entries
+                .into_iter()
+                .map(|(_, p)| p),
+        );
+    }
+    let touches = |edit: &str| {
+        changed.iter().any(|c| match edit.strip_suffix('/') {
+            Some(dir) => c.starts_with(&format!("{dir}/")),
+            None => c == edit || c.starts_with(&format!("{edit}/")),
+        })
+    };
+    let mut clash: Vec<&str> = local
+        .entries
+        .iter()
+        .map(|(_, p)| p.as_str())
+        .filter(|p| touches(p))
+        .collect();
+    if clash.is_empty() {
+        return Ok(());
+    }
+    clash.sort_unstable();
+    clash.dedup();
+    Err(Error::failed(format!(
+        "'{target}' has local edits in {} to files task '{}' changes: {}",
+        wt.path.display(),
+        record.task,
+        clash.join(", ")
+    ))
+    .hint(format!(
+        "commit them there, or carry them into a task of their own: cd {} && git par start <new-task> --changes move",
+        crate::shell::quote(&wt.path)
+    ))
+    .hint("then finish again; nothing was changed"))
 }
 
 pub fn list_files(status: &Status) -> String {
