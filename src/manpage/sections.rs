@@ -134,9 +134,11 @@ fn output_formats() -> Vec<Block> {
         item("ahead, behind", "Commits on the branch and not on the base, and the other way round; null when either is missing."),
         item("staged, unstaged, untracked", "Numbers of changed paths in the worktree."),
         item("last_commit", "Time of the branch's last commit, ISO 8601 in UTC (2026-01-31T12:00:00Z), or null."),
-        item("flags", "A list of strings, each naming something odd: no-record (a branch without git par's record), missing (the worktree folder is gone), locked (the worktree is locked), other-branch (the worktree has another branch checked out), unregistered (a folder git does not know as a worktree), no-worktree, no-branch, status-failed (git status failed in the worktree), busy (a git par command works in the task now)."),
+        item("started", "When git par start made the task, ISO 8601 in UTC, or null when its record does not say."),
+        item("current", "true for the task whose worktree holds the current directory."),
+        item("flags", "A list of strings, each naming something odd: merging, rebasing, cherry-picking, reverting, bisecting, applying-patches (a git operation waits in the task's worktree), interrupted (an interrupted git par command worked in the task; git par recover puts it right), no-record (a branch without git par's record), missing (the worktree folder is gone), locked (the worktree is locked), other-branch (the worktree has another branch checked out), unregistered (a folder git does not know as a worktree), no-worktree, no-branch, status-failed (git status failed in the worktree), busy (a git par command works in the task now)."),
         item("busy", "The git par command working in the task now, as an object with pid, command (as git par drop x) and since (seconds since the epoch), or null."),
-        p("git par list --porcelain prints one line per task with these fields separated by tabs: task, branch, base, ahead, behind, staged, unstaged, untracked, last_commit, path, flags (joined with commas). A field with no value is -."),
+        p("git par list --porcelain prints one line per task with these fields separated by tabs: task, branch, base, ahead, behind, staged, unstaged, untracked, last_commit, path, flags (joined with commas), started. A field with no value is -."),
     ]
 }
 

@@ -150,3 +150,127 @@ fn finish_keep_says_the_task_was_kept() {
         ]
     );
 }
+
+fn json_of(env: &TestEnv, sub: &str) -> serde_json::Value {
+    let run = env.par_in(sub, ["list", "--json"]).ok();
+    serde_json::from_str(&run.stdout).expect("json")
+}
+
+fn flags_of(list: &serde_json::Value, task: &str) -> Vec<String> {
+    let task = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|t| t["task"] == task)
+        .expect("task listed");
+    task["flags"]
+        .as_array()
+        .expect("flags")
+        .iter()
+        .map(|f| f.as_str().expect("flag").to_string())
+        .collect()
+}
+
+#[test]
+fn list_flags_a_merge_rebase_or_cherry_pick_waiting_in_the_task() {
+    let env = TestEnv::new();
+    for task in ["m", "r", "c"] {
+        env.task_with_commit(task, "README", &format!("{task}\n"));
+    }
+    env.write("repo/README", "main\n");
+    env.commit_all("repo", "main edits README");
+    env.git_in("repo.par/m", ["merge", "main"]).code(1);
+    env.git_in("repo.par/r", ["rebase", "main"]).code(1);
+    env.git_in("repo.par/c", ["cherry-pick", "main"]).code(1);
+    let list = json_of(&env, "repo");
+    assert_eq!(flags_of(&list, "m"), ["merging"]);
+    assert_eq!(flags_of(&list, "r"), ["rebasing"]);
+    assert_eq!(flags_of(&list, "c"), ["cherry-picking"]);
+    let table = env.par(["list"]).ok().stdout;
+    let line = table.lines().find(|l| l.contains("repo.par/m")).expect("m");
+    assert!(line.ends_with("  [merging]"), "{line}");
+    let porcelain = env.par(["list", "--porcelain"]).ok().stdout;
+    let fields: Vec<&str> = porcelain.lines().next().expect("c").split('\t').collect();
+    assert_eq!(fields[10], "cherry-picking");
+}
+
+#[test]
+fn list_flags_a_task_an_interrupted_command_worked_in() {
+    let env = TestEnv::new();
+    env.task_with_commit("t", "f", "task\n");
+    env.par(["start", "other"]).ok();
+    env.par_failing("finish:begin", ["finish", "t"])
+        .killed_by(9);
+    let list = json_of(&env, "repo");
+    assert_eq!(flags_of(&list, "t"), ["interrupted"]);
+    assert!(flags_of(&list, "other").is_empty());
+    env.par(["recover"]).ok();
+    assert!(flags_of(&json_of(&env, "repo"), "t").is_empty());
+}
+
+#[test]
+fn list_marks_the_task_you_are_in_and_says_when_it_started() {
+    let env = TestEnv::new();
+    env.par(["start", "a"]).ok();
+    env.par(["start", "b"]).ok();
+    env.write("repo.par/b/sub/x", "x\n");
+    let list = json_of(&env, "repo.par/b/sub");
+    let current: Vec<bool> = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|t| t["current"].as_bool().expect("current"))
+        .collect();
+    assert_eq!(current, [false, true]);
+    let started = list[0]["started"].as_str().expect("started");
+    assert!(
+        started.starts_with("20") && started.ends_with('Z'),
+        "{started}"
+    );
+    assert_ne!(list[0]["last_commit"], list[0]["started"]);
+    let table = env.par_in("repo.par/b", ["list"]).ok().stdout;
+    let rows: Vec<&str> = table.lines().collect();
+    assert!(rows[0].starts_with("  a  "), "{table}");
+    assert!(rows[1].starts_with("* b  "), "{table}");
+    // Started just now; its last commit is the fixture's, long ago.
+    assert!(
+        rows[0].contains("  clean  ") && rows[0].contains(" seconds ago  "),
+        "{table}"
+    );
+    assert!(!table.contains("TASK"), "no header when piped: {table}");
+    let porcelain = env.par(["list", "--porcelain"]).ok().stdout;
+    let fields: Vec<&str> = porcelain.lines().next().expect("a").split('\t').collect();
+    assert_eq!(fields[11], started);
+}
+
+#[test]
+fn list_on_a_terminal_has_a_header_and_aligns_wide_names_by_display_width() {
+    use crate::prompts::{finish, on_terminal};
+    use unicode_width::UnicodeWidthStr;
+    let env = TestEnv::new();
+    for task in ["日本語", "emoji-🎉", "plain"] {
+        env.par(["start", task]).ok();
+    }
+    let mut s = on_terminal(&env, "list");
+    let out = finish(&mut s);
+    let rows: Vec<&str> = out
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .skip_while(|l| !l.contains("TASK"))
+        .take(4)
+        .collect();
+    assert_eq!(rows.len(), 4, "{out}");
+    assert!(
+        rows[0].starts_with("  TASK  ") && rows[0].contains("BRANCH ← BASE"),
+        "{out}"
+    );
+    assert!(rows[0].trim_end().ends_with("PATH  [FLAGS]"), "{out}");
+    // Every column starts at the same display column on every row.
+    let column = |row: &str, text: &str| row[..row.find(text).expect(text)].width();
+    let root = env.root().display().to_string();
+    for row in &rows[1..] {
+        assert_eq!(column(row, "par/"), column(rows[0], "BRANCH"), "{out}");
+        assert_eq!(column(row, "clean"), column(rows[0], "CHANGES"), "{out}");
+        assert_eq!(column(row, &root), column(rows[0], "PATH"), "{out}");
+    }
+}
