@@ -136,6 +136,11 @@ pub struct SyncArgs {
     /// Rebase the task onto its base instead of merging.
     #[arg(long)]
     pub rebase: bool,
+    /// Carry uncommitted changes through the sync: set them aside (never in the stash list),
+    /// sync, and put them back as uncommitted changes. A sync that would conflict with them is
+    /// undone, and they are put back as they were.
+    #[arg(long)]
+    pub carry: bool,
     /// If another git par works in the task, wait for it instead of refusing.
     #[arg(long)]
     pub wait: bool,

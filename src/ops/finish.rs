@@ -595,9 +595,13 @@ fn settle_changes(ui: &mut Ui, record: &TaskRecord, req: &Request) -> Result<boo
                 "discard them (saved under refs/par/rescued/ first)",
                 "cancel",
             ];
-            match ui.prompter.select("What should happen to them?", &items)? {
-                0 => FinishChanges::Commit,
-                1 => FinishChanges::Discard,
+            // Enter alone commits: it keeps the changes, on the task's branch.
+            match ui
+                .prompter
+                .select("What should happen to them?", &items, 0)?
+            {
+                Some(0) => FinishChanges::Commit,
+                Some(1) => FinishChanges::Discard,
                 _ => return Err(Error::failed("cancelled; nothing was changed")),
             }
         }

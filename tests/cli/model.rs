@@ -614,7 +614,12 @@ impl<'a> Model<'a> {
                 }
             }
             "drop" => args.extend([task.to_string(), "--force".to_string()]),
-            "sync" => args.push(task.to_string()),
+            "sync" => {
+                args.push(task.to_string());
+                if self.rng.chance(50) {
+                    args.push("--carry".to_string());
+                }
+            }
             "run" => {
                 let script = *self.rng.pick(&[
                     "printf 'run %s\\n' \"$GIT_PAR_TASK\" >> run-STEP.txt",

@@ -2,6 +2,8 @@
 //! commits, list's header, flags and marker, sync with uncommitted changes, where to go after
 //! the task's folder is gone, and what `recover --dry-run` would do.
 
+use expectrl::Expect;
+
 use crate::env::TestEnv;
 
 fn short(env: &TestEnv, rev: &str) -> String {
@@ -273,4 +275,173 @@ fn list_on_a_terminal_has_a_header_and_aligns_wide_names_by_display_width() {
         assert_eq!(column(row, "clean"), column(rows[0], "CHANGES"), "{out}");
         assert_eq!(column(row, &root), column(rows[0], "PATH"), "{out}");
     }
+}
+
+/// Task `t` with a staged edit, an unstaged edit and an untracked file; main has moved on
+/// with a change to another file.
+fn task_with_changes_behind_main(env: &TestEnv) -> String {
+    env.write("repo/other", "1\n");
+    env.write("repo/staged", "s\n");
+    env.commit_all("repo", "more files");
+    env.par(["start", "t"]).ok();
+    env.write("repo.par/t/staged", "staged edit\n");
+    env.git_in("repo.par/t", ["add", "staged"]).ok();
+    env.write("repo.par/t/README", "unstaged edit\n");
+    env.write("repo.par/t/new", "untracked\n");
+    env.write("repo/other", "2\n");
+    env.commit_all("repo", "main moves");
+    env.git_in("repo.par/t", ["status", "--porcelain"])
+        .ok()
+        .stdout
+}
+
+#[test]
+fn sync_with_uncommitted_changes_refuses_with_a_git_par_way_through() {
+    let env = TestEnv::new();
+    let status = task_with_changes_behind_main(&env);
+    let before = env.state();
+    let run = env.par(["sync", "t", "--rebase"]).code(1);
+    assert_eq!(
+        lines(&env, &run.stderr),
+        [
+            "error: task 't' has uncommitted changes: README, staged, new",
+            "hint: 'git par sync t --rebase --carry' sets them aside, brings in 'main', and puts them back (never in the stash list); or commit them first",
+            "hint: nothing was changed",
+        ]
+    );
+    assert_eq!(env.state(), before);
+    assert_eq!(
+        env.git_in("repo.par/t", ["status", "--porcelain"])
+            .ok()
+            .stdout,
+        status
+    );
+}
+
+#[test]
+fn sync_carry_keeps_staged_unstaged_and_untracked_changes_as_they_were() {
+    for (flag, said) in [
+        ("--rebase", "Rebased task 't' onto 'main'."),
+        ("--no-rebase-marker", "Merged 'main' into task 't'."),
+    ] {
+        let env = TestEnv::new();
+        let status = task_with_changes_behind_main(&env);
+        let mut args = vec!["sync", "t", "--carry"];
+        if flag == "--rebase" {
+            args.push(flag);
+        }
+        let run = env.par(&args).ok();
+        assert_eq!(
+            lines(&env, &run.stderr),
+            [said, "Its uncommitted changes are back, as they were."]
+        );
+        assert_eq!(env.read("repo.par/t/other"), "2\n", "{flag}");
+        assert_eq!(env.read("repo.par/t/README"), "unstaged edit\n");
+        assert_eq!(env.read("repo.par/t/new"), "untracked\n");
+        assert_eq!(
+            env.git_in("repo.par/t", ["status", "--porcelain"])
+                .ok()
+                .stdout,
+            status
+        );
+        assert_eq!(env.git_out(["stash", "list"]), "");
+        assert!(env.par_refs().is_empty());
+        env.assert_nothing_to_recover();
+    }
+}
+
+#[test]
+fn sync_carry_that_the_changes_conflict_with_is_undone_whole() {
+    let env = TestEnv::new();
+    let status = task_with_changes_behind_main(&env);
+    env.write("repo/README", "main edit\n");
+    env.commit_all("repo", "main edits README");
+    let head = env.git_out(["rev-parse", "par/t"]);
+    let run = env.par(["sync", "t", "--carry"]).code(1);
+    assert_eq!(
+        lines(&env, &run.stderr),
+        [
+            "error: could not merge 'main' into task 't': the uncommitted changes do not apply on 'main': conflicts in README",
+            "hint: the sync was undone and the uncommitted changes are back in <root>/repo.par/t as they were",
+            "hint: commit them, then 'git par sync t' again to resolve the conflicts there",
+        ]
+    );
+    assert_eq!(env.git_out(["rev-parse", "par/t"]), head);
+    assert_eq!(env.read("repo.par/t/README"), "unstaged edit\n");
+    assert_eq!(
+        env.git_in("repo.par/t", ["status", "--porcelain"])
+            .ok()
+            .stdout,
+        status
+    );
+    env.assert_nothing_to_recover();
+}
+
+#[test]
+fn sync_says_when_the_task_is_already_up_to_date() {
+    let env = TestEnv::new();
+    env.par(["start", "t"]).ok();
+    env.write("repo.par/t/wip", "w\n");
+    let before = env.state();
+    for args in [["sync", "t", "--rebase"], ["sync", "t", "--carry"]] {
+        let run = env.par(args).ok();
+        assert_eq!(
+            run.stderr,
+            "Task 't' is already up to date with 'main'; nothing to do.\n"
+        );
+    }
+    assert_eq!(env.state(), before);
+    assert_eq!(env.read("repo.par/t/wip"), "w\n");
+}
+
+#[test]
+fn sync_carry_cut_short_is_put_right_by_recover() {
+    for point in ["sync:set-aside", "sync:before", "sync:put-back"] {
+        let env = TestEnv::new();
+        let status = task_with_changes_behind_main(&env);
+        env.par_failing(point, ["sync", "t", "--carry"])
+            .killed_by(9);
+        let run = env.par(["recover"]).ok();
+        assert!(
+            run.stdout.contains("put the uncommitted changes back"),
+            "{point}: {}",
+            run.stdout
+        );
+        assert_eq!(env.read("repo.par/t/README"), "unstaged edit\n", "{point}");
+        assert_eq!(env.read("repo.par/t/new"), "untracked\n", "{point}");
+        assert_eq!(
+            env.git_in("repo.par/t", ["status", "--porcelain"])
+                .ok()
+                .stdout,
+            status,
+            "{point}"
+        );
+        env.assert_nothing_to_recover();
+    }
+}
+
+#[test]
+fn sync_on_a_terminal_asks_and_enter_alone_carries_nothing() {
+    use crate::prompts::{exit_status, finish, on_terminal, ENTER, UP};
+    let env = TestEnv::new();
+    let status = task_with_changes_behind_main(&env);
+    let before = env.state();
+    let mut s = on_terminal(&env, "sync t");
+    s.expect("What should happen to them?").expect("prompt");
+    s.send(ENTER).expect("enter");
+    s.expect("EXIT=").expect("exit");
+    assert_eq!(exit_status(&finish(&mut s)), 1);
+    assert_eq!(env.state(), before);
+    let mut s = on_terminal(&env, "sync t");
+    s.expect("What should happen to them?").expect("prompt");
+    s.send(format!("{UP}{ENTER}")).expect("carry");
+    s.expect("EXIT=").expect("exit");
+    assert_eq!(exit_status(&finish(&mut s)), 0);
+    assert_eq!(env.read("repo.par/t/other"), "2\n");
+    assert_eq!(
+        env.git_in("repo.par/t", ["status", "--porcelain"])
+            .ok()
+            .stdout,
+        status
+    );
 }

@@ -11,6 +11,7 @@ use crate::env::{TestEnv, BIN};
 
 pub(crate) const DOWN: &str = "\x1b[B";
 pub(crate) const ENTER: &str = "\r";
+pub(crate) const UP: &str = "\x1b[A";
 
 /// Runs `git-par <args>` in `repo/` on a terminal, then prints its exit status and the
 /// terminal's settings, so a test can see both after git-par is gone.
@@ -51,7 +52,8 @@ fn start_asks_what_to_do_with_changes_and_copies_them() {
     env.write("repo/README", "edited\n");
     let mut s = on_terminal(&env, "start t");
     s.expect("What should happen to them?").expect("prompt");
-    s.send(DOWN).expect("down");
+    // The cursor starts on "leave them here"; copy is the one above.
+    s.send(UP).expect("up");
     s.send(ENTER).expect("enter");
     s.expect("EXIT=").expect("exit");
     assert_eq!(exit_status(&finish(&mut s)), 0);
@@ -66,7 +68,7 @@ fn start_prompt_cancel_changes_nothing() {
     let before = env.state();
     let mut s = on_terminal(&env, "start t");
     s.expect("What should happen to them?").expect("prompt");
-    s.send(format!("{DOWN}{DOWN}{DOWN}{ENTER}")).expect("keys");
+    s.send(format!("{DOWN}{ENTER}")).expect("keys");
     s.expect("EXIT=").expect("exit");
     assert_eq!(exit_status(&finish(&mut s)), 1);
     assert_eq!(env.state(), before);
