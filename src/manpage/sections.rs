@@ -120,7 +120,7 @@ fn shell_integration() -> Vec<Block> {
             "git par shell-init fish | source      # ~/.config/fish/config.fish",
         ]),
         p("The line defines shell functions named git and git-par. Plain git commands go straight to git. For git par commands the function names a temporary file in GIT_PAR_CD_FILE, and afterwards changes to the directory the command wrote there, if any, then removes the file and returns the command's exit status."),
-        p("With it, git par start leaves the shell in the new worktree (unless --no-cd is given); git par finish and git par drop, run from inside the task's worktree, leave it in the worktree of the branch merged into, or in the main worktree; git par cd goes to a task's worktree, or without a task to the main worktree. Without it, git par cd prints the line to add and the path."),
+        p("With it, git par start leaves the shell in the new worktree (unless --no-cd is given); git par finish and git par drop, run from inside the task's worktree, leave it in the worktree of the branch merged into, or in the main worktree; git par cd goes to a task's worktree, or without a task to the main worktree. Without it, git par cd prints the line to add and the path, and git par finish and git par drop, run from inside the task's worktree, print the cd line that leaves the removed folder on stderr."),
     ]
 }
 

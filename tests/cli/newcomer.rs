@@ -445,3 +445,68 @@ fn sync_on_a_terminal_asks_and_enter_alone_carries_nothing() {
         status
     );
 }
+
+#[test]
+fn finish_or_drop_from_inside_the_task_says_where_to_go() {
+    let env = TestEnv::new();
+    env.task_with_commit("t", "f", "task\n");
+    env.write("repo.par/t/sub/keep", "k\n");
+    env.commit_all("repo.par/t", "sub");
+    let run = env.par_in("repo.par/t/sub", ["finish"]).ok();
+    let said = lines(&env, &run.stderr);
+    assert_eq!(
+        said[said.len() - 2..],
+        [
+            "Your shell is in the folder that was just removed; go on from here:",
+            "  cd <root>/repo",
+        ]
+    );
+    assert!(!env.task_path("t").exists());
+    env.par(["start", "d"]).ok();
+    let run = env.par_in("repo.par/d", ["drop", "d"]).ok();
+    assert!(
+        run.stderr.ends_with(&format!(
+            "go on from here:\n  cd {}\n",
+            env.repo().display()
+        )),
+        "{}",
+        run.stderr
+    );
+    // From outside the task nothing needs saying.
+    env.par(["start", "e"]).ok();
+    let run = env.par(["drop", "e"]).ok();
+    assert!(!run.stderr.contains("cd "), "{}", run.stderr);
+}
+
+#[test]
+fn with_the_shell_integration_the_shell_is_moved_instead() {
+    let env = TestEnv::new();
+    env.par(["start", "t"]).ok();
+    let file = env.root().join("cd-file");
+    std::fs::write(&file, "").expect("cd file");
+    let mut cmd = env.command(crate::env::BIN, &env.task_path("t"));
+    cmd.env("GIT_PAR_CD_FILE", &file).args(["drop", "t"]);
+    let run: crate::env::Run = cmd.output().expect("run").into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("go on from here"), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("read"),
+        env.repo().display().to_string()
+    );
+}
+
+#[test]
+fn the_cd_line_quotes_a_path_the_shell_would_split() {
+    let env = TestEnv::empty();
+    env.git(["init", "-q", "-b", "main", "my repo"]).ok();
+    env.write("my repo/README", "hello\n");
+    env.commit_all("my repo", "initial");
+    env.par_in("my repo", ["start", "t"]).ok();
+    let run = env.par_in("my repo.par/t", ["drop", "t"]).ok();
+    assert!(
+        run.stderr
+            .ends_with(&format!("  cd '{}/my repo'\n", env.root().display())),
+        "{}",
+        run.stderr
+    );
+}
