@@ -219,7 +219,8 @@ pub struct RescuedArgs {
 /// Finish or roll back interrupted operations and clean up leftovers.
 #[derive(Debug, Args)]
 pub struct RecoverArgs {
-    /// Say what would be done, change nothing.
+    /// Say what would be done, change nothing: for each interrupted operation, whether it
+    /// would be finished or rolled back, and how.
     #[arg(short = 'n', long)]
     pub dry_run: bool,
     /// A JSON report instead of text.

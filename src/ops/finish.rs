@@ -373,15 +373,7 @@ fn undo_merge(op: &Journaled) -> Result<Vec<String>> {
 /// merge (if provably its own) is undone.
 pub fn recover(repo: &Repo, ui: &mut Ui, id: &str, op: &Journaled) -> Result<Vec<String>> {
     let mut done = undo_merge(op)?;
-    let holds = |commit: &str| -> Result<bool> {
-        match (repo.branch_tip(&op.target), commit.parse::<Oid>()) {
-            (Some(now), Ok(c)) => Ok(now == c || repo.git.graph_descendant_of(now, c)?),
-            _ => Ok(false),
-        }
-    };
-    let merged =
-        holds(&op.task_tip)? || op.new_tip.as_deref().map(holds).transpose()? == Some(true);
-    if merged {
+    if merged(repo, op)? {
         // Past the point of no return: the merge is in, so finish taking the task apart.
         let safe = repo
             .branch_tip(&op.target)
@@ -399,6 +391,32 @@ pub fn recover(repo: &Repo, ui: &mut Ui, id: &str, op: &Journaled) -> Result<Vec
         )?);
     }
     Ok(done)
+}
+
+/// Whether the target holds the finish's merge: the task's tip, or the squash or rebase.
+fn merged(repo: &Repo, op: &Journaled) -> Result<bool> {
+    let holds = |commit: &str| -> Result<bool> {
+        match (repo.branch_tip(&op.target), commit.parse::<Oid>()) {
+            (Some(now), Ok(c)) => Ok(now == c || repo.git.graph_descendant_of(now, c)?),
+            _ => Ok(false),
+        }
+    };
+    Ok(holds(&op.task_tip)? || op.new_tip.as_deref().map(holds).transpose()? == Some(true))
+}
+
+/// What [`recover`] would do, for `recover --dry-run`.
+pub fn intent(repo: &Repo, op: &Journaled) -> String {
+    let task = &op.subject.task;
+    match merged(repo, op) {
+        Ok(true) => format!(
+            "finish it: '{}' holds the merge, so task '{task}' is taken apart (its worktree and branch go, anything they hold that is not merged is saved first)",
+            op.target
+        ),
+        _ => format!(
+            "roll it back: '{}' did not get the merge; a half-made merge of the finish's own is aborted and task '{task}' stays as it is",
+            op.target
+        ),
+    }
 }
 
 fn apply(

@@ -238,6 +238,21 @@ pub fn recover(repo: &Repo, ui: &mut Ui, entry: &Entry) -> Result<Vec<String>> {
     }
 }
 
+/// What [`recover`] would do with an interrupted operation, for `recover --dry-run`: each
+/// operation's module says whether it would finish it or roll it back, from its phase.
+pub fn intent(repo: &Repo, entry: &Entry) -> String {
+    match &entry.op {
+        Op::Start(op) => start::intent(op),
+        Op::Finish(op) => finish::intent(repo, op),
+        Op::Drop(op) => drop::intent(op),
+        Op::Sync(op) => sync::intent(op),
+        Op::Run(op) => format!(
+            "note it: the run of {} is over; its tasks stay as they are",
+            op.tasks.join(", ")
+        ),
+    }
+}
+
 /// What finish and drop journal of the task they take apart: enough for recovery to prove
 /// its worktree again and remove what `start` made.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -399,6 +399,25 @@ fn put_back(repo: &Repo, op: &Journaled) -> Result<Vec<String>> {
     )])
 }
 
+/// What [`recover`] would do, for `recover --dry-run`.
+pub fn intent(op: &Journaled) -> String {
+    let (verb, dir) = (
+        if op.rebase { "rebase" } else { "merge" },
+        op.path.display(),
+    );
+    let put_back = "the uncommitted changes set aside are put back (saved under refs/par/rescued/ if they no longer apply)";
+    match (op.phase, op.carried.is_some()) {
+        (Phase::SettingAside, _) => format!("roll it back: {put_back} in {dir}"),
+        (Phase::Merging, false) => format!(
+            "roll it back: the sync's own unfinished {verb} in {dir} is aborted, if it is there (a finished one stays)"
+        ),
+        (Phase::Merging, true) => format!(
+            "roll it back: the sync's own unfinished {verb} in {dir} is aborted, if it is there (a finished one stays), and {put_back}"
+        ),
+        (Phase::PuttingBack, _) => format!("finish it: {put_back} onto the synced task in {dir}"),
+    }
+}
+
 /// Aborts the sync's own half-done merge or rebase, then puts carried changes back; anything
 /// else in progress is left alone.
 pub fn recover(repo: &Repo, op: &Journaled) -> Result<Vec<String>> {

@@ -510,3 +510,90 @@ fn the_cd_line_quotes_a_path_the_shell_would_split() {
         run.stderr
     );
 }
+
+/// What `recover --dry-run` says it would do with the one interrupted operation.
+fn dry_run_intent(env: &TestEnv) -> String {
+    let before = env.state();
+    let run = env.par(["recover", "--dry-run", "--json"]).ok();
+    assert_eq!(env.state(), before, "a dry run changed something");
+    let findings: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let found: Vec<&serde_json::Value> = findings
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter(|f| {
+            f["what"]
+                .as_str()
+                .is_some_and(|w| w.starts_with("interrupted"))
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "{}", run.stdout);
+    assert_eq!(found[0]["action"], "would recover");
+    let root = env.root().display().to_string();
+    found[0]["detail"]
+        .as_str()
+        .expect("detail")
+        .replace(&root, "<root>")
+}
+
+#[test]
+fn recover_dry_run_says_whether_it_would_finish_or_roll_back_each_operation() {
+    let env = TestEnv::new();
+    env.task_with_commit("t", "f", "task\n");
+    env.par_failing("finish:begin", ["finish", "t"])
+        .killed_by(9);
+    assert_eq!(
+        dry_run_intent(&env),
+        "roll it back: 'main' did not get the merge; a half-made merge of the finish's own is aborted and task 't' stays as it is"
+    );
+    env.par(["recover"]).ok();
+    assert!(env.task_path("t").exists());
+
+    env.par_failing("finish:merged", ["finish", "t"])
+        .killed_by(9);
+    assert_eq!(
+        dry_run_intent(&env),
+        "finish it: 'main' holds the merge, so task 't' is taken apart (its worktree and branch go, anything they hold that is not merged is saved first)"
+    );
+    env.par(["recover"]).ok();
+    assert!(!env.task_path("t").exists());
+
+    env.par_failing("start:checkout", ["start", "s"])
+        .killed_by(9);
+    assert_eq!(
+        dry_run_intent(&env),
+        "roll it back: the half-made task 's' (branch 'par/s', <root>/repo.par/s) is removed, anything written in it since saved first"
+    );
+    env.par(["recover"]).ok();
+
+    env.par(["start", "d"]).ok();
+    env.par_failing("drop:saved", ["drop", "d", "--force"])
+        .killed_by(9);
+    assert_eq!(
+        dry_run_intent(&env),
+        "finish it: the work of task 'd' was saved, so the rest of its worktree and branch are removed"
+    );
+    env.par(["recover"]).ok();
+    env.assert_nothing_to_recover();
+}
+
+#[test]
+fn recover_dry_run_of_a_carried_sync_says_the_changes_go_back() {
+    let env = TestEnv::new();
+    task_with_changes_behind_main(&env);
+    env.par_failing("sync:before", ["sync", "t", "--carry"])
+        .killed_by(9);
+    assert_eq!(
+        dry_run_intent(&env),
+        "roll it back: the sync's own unfinished merge in <root>/repo.par/t is aborted, if it is there (a finished one stays), and the uncommitted changes set aside are put back (saved under refs/par/rescued/ if they no longer apply)"
+    );
+    env.par(["recover"]).ok();
+    env.par_failing("sync:put-back", ["sync", "t", "--carry"])
+        .killed_by(9);
+    assert_eq!(
+        dry_run_intent(&env),
+        "finish it: the uncommitted changes set aside are put back (saved under refs/par/rescued/ if they no longer apply) onto the synced task in <root>/repo.par/t"
+    );
+    env.par(["recover"]).ok();
+    assert_eq!(env.read("repo.par/t/README"), "unstaged edit\n");
+}
