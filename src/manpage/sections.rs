@@ -68,6 +68,7 @@ fn section(title: &str, blocks: Vec<Block>) -> Section {
 pub fn description() -> Vec<Block> {
     vec![
         p("A task is a name, a branch (par/<task> by default) and a worktree for it (../<repo>.par/<task> by default). start creates both, from the branch checked out where it runs; finish merges the branch back into the branch it came from and removes both; drop throws a task away after saving its work under refs/par/rescued/. Every command that changes something keeps a journal first, so that an interrupted command can be finished or rolled back by git par recover."),
+        p("Questions are asked only when stdin and stderr are a terminal; elsewhere a command that would ask refuses and names the option that answers. Enter alone takes the answer that moves and discards nothing (start: leave the changes where they are; finish: commit them; sync: cancel; drop: no). Esc or q cancels, changing nothing."),
         p("git par --help and git help par show this page; git par <command> -h shows a short help for one command."),
     ]
 }

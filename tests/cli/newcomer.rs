@@ -597,3 +597,117 @@ fn recover_dry_run_of_a_carried_sync_says_the_changes_go_back() {
     env.par(["recover"]).ok();
     assert_eq!(env.read("repo.par/t/README"), "unstaged edit\n");
 }
+
+/// Temporary files the shell integration left in `tmp/`.
+fn cd_files_left(env: &TestEnv) -> Vec<String> {
+    std::fs::read_dir(env.root().join("tmp"))
+        .expect("tmp")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("git-par-cd."))
+        .collect()
+}
+
+#[test]
+fn ctrl_c_at_a_prompt_under_the_shell_integration_leaves_no_temporary_file() {
+    use std::time::Duration;
+    for (program, via) in [
+        ("bash", "git par"),
+        ("bash", "git-par"),
+        ("zsh", "git par"),
+        ("fish", "git par"),
+    ] {
+        if !crate::native::have(program) {
+            continue;
+        }
+        let env = TestEnv::new();
+        std::fs::create_dir_all(env.root().join("tmp")).expect("tmp");
+        env.write("repo/README", "edited\n");
+        let (load, args): (String, &[&str]) = match program {
+            "fish" => ("git-par shell-init fish | source".into(), &["--no-config"]),
+            "zsh" => (format!("eval \"$(git-par shell-init {program})\""), &["-f"]),
+            _ => (
+                format!("eval \"$(git-par shell-init {program})\""),
+                &["--norc", "--noprofile"],
+            ),
+        };
+        let script = format!("{load}; {via} start t; echo EXITED");
+        let mut cmd = std::process::Command::new("env");
+        env.configure(&mut cmd);
+        cmd.env("TERM", "xterm")
+            .env("PATH", crate::shells::path_with_bin())
+            .env("TMPDIR", env.root().join("tmp"))
+            .current_dir(env.repo())
+            .args(["--default-signal=INT", program])
+            .args(args)
+            .args(["-c", &script]);
+        let mut s = expectrl::session::OsSession::spawn(cmd).expect("spawn on a pty");
+        s.set_expect_timeout(Some(Duration::from_secs(20)));
+        s.expect("What should happen to them?").expect("prompt");
+        std::thread::sleep(Duration::from_millis(200));
+        s.send("\x03").expect("ctrl-c");
+        let _ = s.expect(expectrl::Eof);
+        assert_eq!(
+            cd_files_left(&env),
+            Vec::<String>::new(),
+            "{program} with {via}"
+        );
+        assert!(!env.task_path("t").exists());
+    }
+}
+
+#[test]
+fn prompts_cancel_on_esc_and_q_and_ask_without_a_stray_colon() {
+    use crate::prompts::{exit_status, finish, on_terminal};
+    for key in ["\x1b", "q"] {
+        let env = TestEnv::new();
+        env.write("repo/README", "edited\n");
+        let before = env.state();
+        let mut s = on_terminal(&env, "start t");
+        let shown = s.expect("leave them here").expect("prompt");
+        let screen = String::from_utf8_lossy(shown.before()).into_owned();
+        assert!(
+            screen.contains("What should happen to them?\r\n"),
+            "{screen:?}"
+        );
+        assert!(!screen.contains("them?:"), "{screen:?}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        s.send(key).expect("key");
+        s.expect("EXIT=").expect("exit");
+        assert_eq!(exit_status(&finish(&mut s)), 1, "{key:?}");
+        assert_eq!(env.state(), before, "{key:?}");
+
+        env.par(["start", "d", "--changes", "leave"]).ok();
+        env.write("repo.par/d/wip", "w\n");
+        let mut s = on_terminal(&env, "drop d");
+        s.expect("Drop task 'd'?").expect("confirm");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        s.send(key).expect("key");
+        s.expect("EXIT=").expect("exit");
+        assert_eq!(exit_status(&finish(&mut s)), 1, "{key:?}");
+        assert_eq!(env.read("repo.par/d/wip"), "w\n");
+    }
+}
+
+#[test]
+fn enter_alone_at_a_prompt_neither_moves_nor_discards() {
+    use crate::prompts::{exit_status, finish, on_terminal, ENTER};
+    let env = TestEnv::new();
+    env.write("repo/README", "edited\n");
+    let mut s = on_terminal(&env, "start t");
+    s.expect("What should happen to them?").expect("prompt");
+    s.send(ENTER).expect("enter");
+    s.expect("EXIT=").expect("exit");
+    assert_eq!(exit_status(&finish(&mut s)), 0);
+    // The task exists; the changes stayed where they were.
+    assert_eq!(env.read("repo/README"), "edited\n");
+    assert_eq!(env.read("repo.par/t/README"), "hello\n");
+
+    env.write("repo.par/t/wip", "w\n");
+    let mut s = on_terminal(&env, "drop t");
+    s.expect("Drop task 't'?").expect("confirm");
+    s.send(ENTER).expect("enter");
+    s.expect("EXIT=").expect("exit");
+    assert_eq!(exit_status(&finish(&mut s)), 1);
+    assert_eq!(env.read("repo.par/t/wip"), "w\n");
+}
