@@ -505,28 +505,44 @@ fn merge_in_worktree(dir: &std::path::Path, args: &[&str], sides: &Sides) -> Res
         git(dir, ["merge", "--abort"]).critical().run()?;
     }
     let stderr = out.stderr_str();
+    // git names the files in the way on lines of their own, indented by a tab.
+    let files: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix('\t'))
+        .map(str::trim)
+        .collect();
+    if !files.is_empty() {
+        return Err(Error::failed(format!(
+            "'{}' has local edits in {} to files task '{}' changes: {}",
+            sides.target,
+            dir.display(),
+            sides.task,
+            files.join(", ")
+        ))
+        .hint(format!(
+            "commit them there, or carry them into a task of their own: cd {} && git par start <new-task> --changes move",
+            crate::shell::quote(dir)
+        ))
+        .hint(format!(
+            "then finish again; nothing was changed in {}",
+            dir.display()
+        )));
+    }
+    let first = stderr
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("merge failed");
     Err(Error::failed(format!(
         "git could not merge '{}' into '{}' in {}: {}",
         sides.branch,
         sides.target,
         dir.display(),
-        stderr
-            .lines()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("merge failed")
+        first.strip_prefix("error: ").unwrap_or(first)
     ))
     .hint(format!(
         "nothing was changed; {} is as it was",
         dir.display()
-    ))
-    .hint(
-        stderr
-            .lines()
-            .skip(1)
-            .filter(|l| !l.trim().is_empty())
-            .collect::<Vec<_>>()
-            .join(" "),
-    ))
+    )))
 }
 
 /// The merge worked out, and where it would happen.

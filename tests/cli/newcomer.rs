@@ -711,3 +711,33 @@ fn enter_alone_at_a_prompt_neither_moves_nor_discards() {
     assert_eq!(exit_status(&finish(&mut s)), 1);
     assert_eq!(env.read("repo.par/t/wip"), "w\n");
 }
+
+#[test]
+fn sync_carry_cut_short_saves_the_changes_when_the_task_was_worked_in_since() {
+    let env = TestEnv::new();
+    task_with_changes_behind_main(&env);
+    env.par_failing("sync:before", ["sync", "t", "--carry"])
+        .killed_by(9);
+    // An agent writes into the cleaned-out worktree before anyone runs recover.
+    env.write("repo.par/t/README", "the agent's edit\n");
+    let run = env.par(["recover"]).ok();
+    assert!(
+        run.stdout.contains(
+            "saved the uncommitted changes set aside for the sync as refs/par/rescued/t/"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(env.read("repo.par/t/README"), "the agent's edit\n");
+    let saved = env.par_refs();
+    assert_eq!(saved.len(), 1);
+    assert_eq!(
+        env.git_out(["show", &format!("{}:README", saved[0])]),
+        "unstaged edit"
+    );
+    assert_eq!(
+        env.git_out(["show", &format!("{}:new", saved[0])]),
+        "untracked"
+    );
+    env.assert_nothing_to_recover();
+}
