@@ -166,9 +166,9 @@ pub struct DropArgs {
 /// Show every task: branch, base, ahead/behind, changes, age, path and anything odd.
 ///
 /// One line a task; on a terminal a header row names the columns. `*` marks the task whose
-/// worktree holds the current directory. BRANCH ← BASE: the task's branch and the branch it
-/// merges into. ↑↓: commits on the branch and not on the base, and the other way round.
-/// CHANGES: `clean`, or `+N ~N ?N`, the paths `git status` shows staged (+), changed but not
+/// worktree holds the current directory. BRANCH, an arrow, BASE: the task's branch and the
+/// branch it merges into. Up and down arrows: commits on the branch and not on the base, and
+/// the other way round. CHANGES: `clean`, or `+N ~N ?N`, the paths `git status` shows staged (+), changed but not
 /// staged, conflicts included (~), and untracked (?). STARTED: since `git par start` made the
 /// task. LAST COMMIT: since the branch's last commit. PATH: the task's worktree.
 ///
