@@ -162,6 +162,7 @@ fn files() -> Vec<Block> {
         item("<git-common-dir>/par/journal/refused/, <git-common-dir>/par/tasks/damaged/", "Journal entries and task records that git par recover would not believe (unreadable, or naming paths that are not the task's), kept for you to look at; nothing they name was touched."),
         item("<git-common-dir>/par/logs/", "Output of the commands started by git par run."),
         item("refs/par/rescued/<task>/<date>", "Work saved before it was thrown away (by drop, finish, or a rollback): one commit whose tree is the worktree's files and whose parents keep its HEAD, the branch, commits only in the worktree's reflog, and the commits and uncommitted files of submodules and nested repositories; git par rescued lists each piece and says how to restore it."),
+        item("refs/par/carrying/<task>", "Uncommitted changes that git par sync --carry set aside, for as long as they are out of the worktree; git par recover puts them back after an interrupted sync."),
         p("<git-common-dir> is the git directory shared by all worktrees: git rev-parse --git-common-dir prints it."),
     ]
 }

@@ -130,6 +130,22 @@ pub fn sync(
         }),
     )?;
     if let Some(carried) = &carried {
+        // Reachable from a ref while the changes are nowhere else: git's gc keeps it, and
+        // whoever looks for lost work finds it.
+        let keep = carry_ref(name);
+        let kept = repo.update_ref(
+            &keep,
+            &[
+                "-m",
+                "git par sync: carrying changes",
+                &keep,
+                &carried.files,
+            ],
+        );
+        if let Err(err) = kept {
+            journal.done()?;
+            return Err(err.context("could not set the uncommitted changes aside"));
+        }
         cleanup::failpoint("sync:set-aside");
         // Files written since the snapshot (an agent still at work) would be cleaned out
         // unsaved: the sync stops instead, having changed nothing.
@@ -367,6 +383,23 @@ fn end_putting_back(repo: &Repo, journal: Journal, err: Error) -> Error {
     }
 }
 
+/// The ref that holds carried changes while they are set aside: outside `refs/par/rescued/`,
+/// since it goes again once they are back.
+fn carry_ref(task: &str) -> String {
+    format!("refs/par/carrying/{}", crate::task::file_stem(task))
+}
+
+/// Drops [`carry_ref`] once the changes are back or saved, if it still holds them.
+fn drop_carry_ref(repo: &Repo, op: &Journaled, carried: &Carried) -> Result<()> {
+    let keep = carry_ref(&op.task);
+    match repo.git.refname_to_id(&keep) {
+        Ok(id) if id.to_string() == carried.files => {
+            repo.update_ref(&keep, &["-d", &keep, &carried.files])
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Puts carried changes back onto whatever HEAD the task has now: into a worktree that is
 /// clean, or that already holds their files (the set-aside or putting back was cut short).
 /// Anything else there is someone's work, so the changes are saved under
@@ -375,6 +408,12 @@ fn put_back(repo: &Repo, op: &Journaled) -> Result<Vec<String>> {
     let Some(carried) = &op.carried else {
         return Ok(Vec::new());
     };
+    let steps = put_back_files(repo, op, carried)?;
+    drop_carry_ref(repo, op, carried)?;
+    Ok(steps)
+}
+
+fn put_back_files(repo: &Repo, op: &Journaled, carried: &Carried) -> Result<Vec<String>> {
     let now = snapshot::capture(&op.path)?;
     let wanted = saved(&op.path, carried)?.rebased(&op.path, &now.head);
     match wanted {
@@ -433,6 +472,7 @@ pub fn recover(repo: &Repo, op: &Journaled) -> Result<Vec<String>> {
             )]);
         };
         let saved = rescue::save(repo, &op.task, &carried.files, "sync")?;
+        drop_carry_ref(repo, op, carried)?;
         return Ok(vec![format!(
             "saved the uncommitted changes set aside for the sync as {saved}"
         )]);

@@ -346,6 +346,7 @@ fn sync_carry_keeps_staged_unstaged_and_untracked_changes_as_they_were() {
         );
         assert_eq!(env.git_out(["stash", "list"]), "");
         assert!(env.par_refs().is_empty());
+        assert!(env.par_refs().is_empty(), "{flag}");
         env.assert_nothing_to_recover();
     }
 }
@@ -401,6 +402,8 @@ fn sync_carry_cut_short_is_put_right_by_recover() {
         let status = task_with_changes_behind_main(&env);
         env.par_failing(point, ["sync", "t", "--carry"])
             .killed_by(9);
+        // Cut short, the changes are reachable from a ref until they are back.
+        assert_eq!(env.par_refs(), ["refs/par/carrying/t"], "{point}");
         let run = env.par(["recover"]).ok();
         assert!(
             run.stdout.contains("put the uncommitted changes back"),
@@ -416,6 +419,7 @@ fn sync_carry_cut_short_is_put_right_by_recover() {
             status,
             "{point}"
         );
+        assert!(env.par_refs().is_empty(), "{point}");
         env.assert_nothing_to_recover();
     }
 }
@@ -730,7 +734,7 @@ fn sync_carry_cut_short_saves_the_changes_when_the_task_was_worked_in_since() {
     );
     assert_eq!(env.read("repo.par/t/README"), "the agent's edit\n");
     let saved = env.par_refs();
-    assert_eq!(saved.len(), 1);
+    assert_eq!(saved.len(), 1, "{saved:?}");
     assert_eq!(
         env.git_out(["show", &format!("{}:README", saved[0])]),
         "unstaged edit"
