@@ -655,6 +655,16 @@ fn settle_changes(ui: &mut Ui, record: &TaskRecord, req: &Request) -> Result<boo
         }
     };
     if req.dry_run {
+        ui.note(&match choice {
+            FinishChanges::Commit => format!(
+                "Would first commit the uncommitted changes of task '{name}': {}",
+                list_files(&status)
+            ),
+            FinishChanges::Discard => format!(
+                "Would discard the uncommitted changes of task '{name}' (saved under refs/par/rescued/ first): {}",
+                list_files(&status)
+            ),
+        });
         return Ok(choice == FinishChanges::Discard);
     }
     match choice {

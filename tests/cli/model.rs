@@ -93,7 +93,7 @@ const FAILPOINTS: &[(&str, &[&str])] = &[
         &["finish:begin", "finish:merged", "teardown:trashed"],
     ),
     ("drop", &["drop:saved", "teardown:trashed"]),
-    ("sync", &["sync:before"]),
+    ("sync", &["sync:set-aside", "sync:before", "sync:put-back"]),
 ];
 
 /// xorshift64*, seeded through splitmix64: no dependency, the same sequence everywhere.

@@ -745,3 +745,23 @@ fn sync_carry_cut_short_saves_the_changes_when_the_task_was_worked_in_since() {
     );
     env.assert_nothing_to_recover();
 }
+
+#[test]
+fn finish_dry_run_says_it_would_commit_the_changes_first() {
+    let env = TestEnv::new();
+    env.task_with_commit("t", "f", "one\n");
+    env.write("repo.par/t/wip", "w\n");
+    let before = env.state();
+    let run = env
+        .par(["finish", "t", "--dry-run", "--changes", "commit"])
+        .ok();
+    assert_eq!(
+        lines(&env, &run.stderr)[..2],
+        [
+            "Would first commit the uncommitted changes of task 't': wip",
+            "Would fast-forward 'main' to 'par/t' (1 commit).",
+        ]
+    );
+    assert_eq!(env.state(), before);
+    assert_eq!(env.read("repo.par/t/wip"), "w\n");
+}
