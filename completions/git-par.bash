@@ -86,7 +86,7 @@ __git_par_cmd_finish ()
 __git_par_cmd_sync ()
 {
 	case $cur in
-	-*) __gitcomp "--rebase --wait --help"; return ;;
+	-*) __gitcomp "--rebase --carry --wait --help"; return ;;
 	esac
 	case $(__git_par_position "$1") in
 	0) __git_par_tasks "$cur" ;;

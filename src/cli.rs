@@ -142,6 +142,11 @@ pub struct SyncArgs {
     /// Rebase the task onto its base instead of merging.
     #[arg(long)]
     pub rebase: bool,
+    /// Carry uncommitted changes through the sync: set them aside (never in the stash list),
+    /// sync, and put them back as uncommitted changes. A sync that would conflict with them is
+    /// undone, and they are put back as they were.
+    #[arg(long)]
+    pub carry: bool,
     /// If another git par works in the task, wait for it instead of refusing.
     #[arg(long)]
     pub wait: bool,
@@ -165,6 +170,23 @@ pub struct DropArgs {
 }
 
 /// Show every task: branch, base, ahead/behind, changes, age, path and anything odd.
+///
+/// One line a task; on a terminal a header row names the columns. `*` marks the task whose
+/// worktree holds the current directory. BRANCH, an arrow, BASE: the task's branch and the
+/// branch it merges into. Up and down arrows: commits on the branch and not on the base, and
+/// the other way round. CHANGES: `clean`, or `+N ~N ?N`, the paths `git status` shows staged (+), changed but not
+/// staged, conflicts included (~), and untracked (?). STARTED: since `git par start` made the
+/// task. LAST COMMIT: since the branch's last commit. PATH: the task's worktree.
+///
+/// Flags, in brackets after the path: merging, rebasing, cherry-picking, reverting,
+/// bisecting, applying-patches (a git operation waits in the task's worktree for you to go on
+/// or abort it); interrupted (a git par command working in the task was interrupted: run `git
+/// par recover`); busy (a git par command works in the task now); missing (the worktree folder
+/// is gone); no-worktree (git knows no worktree for the task and there is no folder);
+/// unregistered (a folder git does not know as a worktree); locked (`git worktree lock`);
+/// other-branch (the worktree has another branch checked out); no-branch (the task's branch is
+/// gone); no-record (a branch or worktree without git par's record); status-failed (`git
+/// status` failed in the worktree).
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// A JSON array, one object per task (keys in the man page; kept stable).
@@ -221,7 +243,8 @@ pub struct RescuedArgs {
 /// Finish or roll back interrupted operations and clean up leftovers.
 #[derive(Debug, Args)]
 pub struct RecoverArgs {
-    /// Say what would be done, change nothing.
+    /// Say what would be done, change nothing: for each interrupted operation, whether it
+    /// would be finished or rolled back, and how.
     #[arg(short = 'n', long)]
     pub dry_run: bool,
     /// A JSON report instead of text.

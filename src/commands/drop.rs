@@ -15,7 +15,7 @@ pub fn run(args: DropArgs, ui: &mut Ui) -> Result<u8> {
     };
     drop::drop_task(&repo, ui, &task.lease, &task.record, &request)?;
     if task.inside {
-        crate::shell::request_cd(&repo.main_worktree);
+        crate::shell::leave_removed_folder(ui, &repo.main_worktree);
     }
     Ok(0)
 }

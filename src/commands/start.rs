@@ -126,10 +126,14 @@ fn decide_changes(
         "leave them here",
         "cancel",
     ];
-    match ui.prompter.select("What should happen to them?", &items)? {
-        0 => Ok(Some(StartChanges::Move)),
-        1 => Ok(Some(StartChanges::Copy)),
-        2 => Ok(Some(StartChanges::Leave)),
+    // Enter alone moves nothing: it leaves the changes where they are.
+    match ui
+        .prompter
+        .select("What should happen to them?", &items, 2)?
+    {
+        Some(0) => Ok(Some(StartChanges::Move)),
+        Some(1) => Ok(Some(StartChanges::Copy)),
+        Some(2) => Ok(Some(StartChanges::Leave)),
         _ => Err(Error::failed("cancelled; nothing was changed")),
     }
 }

@@ -201,6 +201,19 @@ pub fn drop_task(
 }
 
 /// A drop saves the work before it removes anything, so after a crash it is always finished.
+/// What [`recover`] would do, for `recover --dry-run`: a drop always goes forward.
+pub fn intent(op: &Journaled) -> String {
+    let task = &op.subject.task;
+    match op.phase {
+        Phase::Begin => format!(
+            "finish it: the work of task '{task}' is saved under refs/par/rescued/, then its worktree and branch are removed"
+        ),
+        Phase::Saved | Phase::Removing => format!(
+            "finish it: the work of task '{task}' was saved, so the rest of its worktree and branch are removed"
+        ),
+    }
+}
+
 pub fn recover(repo: &Repo, ui: &mut Ui, id: &str, op: &Journaled) -> Result<Vec<String>> {
     let base_tip = task::load(repo, &op.subject.task)
         .and_then(|r| r.base)

@@ -366,6 +366,24 @@ fn checkout_and_carry(
     Ok(())
 }
 
+/// What [`roll_back`] would do after a crash, for `recover --dry-run`.
+pub fn intent(op: &Journaled) -> String {
+    match (op.phase, &op.source) {
+        (Phase::CleaningSource, Some(source)) => format!(
+            "finish it: the changes carried into task '{}' arrived, so they are cleaned out of {}",
+            op.task,
+            source.display()
+        ),
+        (Phase::CleaningSource, None) => format!("finish it: task '{}' is whole", op.task),
+        _ => format!(
+            "roll it back: the half-made task '{}' (branch '{}', {}) is removed, anything written in it since saved first",
+            op.task,
+            op.branch,
+            op.path.display()
+        ),
+    }
+}
+
 /// Undoes a start (or, past its point of no return, completes it); returns what was done.
 /// `crashed`: the start that wrote the entry is gone, and someone may have worked in the new
 /// worktree since, so its work is saved before it goes.

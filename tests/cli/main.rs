@@ -12,6 +12,7 @@ mod lifecycle;
 mod list;
 mod model;
 mod native;
+mod newcomer;
 mod prompts;
 mod recover;
 mod relative;

@@ -93,7 +93,7 @@ const FAILPOINTS: &[(&str, &[&str])] = &[
         &["finish:begin", "finish:merged", "teardown:trashed"],
     ),
     ("drop", &["drop:saved", "teardown:trashed"]),
-    ("sync", &["sync:before"]),
+    ("sync", &["sync:set-aside", "sync:before", "sync:put-back"]),
 ];
 
 /// xorshift64*, seeded through splitmix64: no dependency, the same sequence everywhere.
@@ -614,7 +614,12 @@ impl<'a> Model<'a> {
                 }
             }
             "drop" => args.extend([task.to_string(), "--force".to_string()]),
-            "sync" => args.push(task.to_string()),
+            "sync" => {
+                args.push(task.to_string());
+                if self.rng.chance(50) {
+                    args.push("--carry".to_string());
+                }
+            }
             "run" => {
                 let script = *self.rng.pick(&[
                     "printf 'run %s\\n' \"$GIT_PAR_TASK\" >> run-STEP.txt",
