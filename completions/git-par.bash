@@ -104,7 +104,7 @@ __git_par_cmd_drop ()
 __git_par_cmd_list ()
 {
 	case $cur in
-	-*) __gitcomp "--json --porcelain --help"; return ;;
+	-*) __gitcomp "--json --porcelain --conflicts --help"; return ;;
 	esac
 }
 

@@ -167,6 +167,11 @@ pub struct ListArgs {
     /// Stable tab-separated lines for scripts.
     #[arg(long)]
     pub porcelain: bool,
+    /// Also say whether each task's commits merge cleanly into its base's current tip, and
+    /// which other tasks would make it conflict if they were merged first (with the files).
+    /// Worked out with `git merge-tree`; uncommitted changes do not count.
+    #[arg(long)]
+    pub conflicts: bool,
 }
 
 /// Show a task's whole change against its base, committed and uncommitted, as it would merge.

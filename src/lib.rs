@@ -10,6 +10,7 @@ pub mod cli;
 pub(crate) mod commands;
 pub(crate) mod completion;
 pub(crate) mod config;
+pub(crate) mod conflicts;
 pub(crate) mod delete;
 pub mod error;
 pub(crate) mod fsutil;

@@ -3,6 +3,7 @@
 
 mod attacks;
 mod concurrency;
+mod conflicts;
 mod deletion;
 mod drop;
 mod env;

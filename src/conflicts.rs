@@ -1,0 +1,446 @@
+//! Which tasks would collide (`git par list --conflicts`): for each task, whether its committed
+//! work merges cleanly into its base's current tip, and which other tasks of the same base would
+//! make it conflict if they were merged first, with the files.
+//!
+//! Everything is worked out with `git merge-tree --write-tree`, which writes objects but
+//! touches no working tree, index or ref. merge-tree costs tens of milliseconds on a large
+//! repository, so it runs only where a conflict is possible: each task's changed paths are
+//! read once (a tree diff from its merge base), and two changes that touch no common path,
+//! no path inside the other's files, and no folder the other emptied cannot conflict (see
+//! [`Changes::may_collide`]). What is left runs on all cores.
+//!
+//! "B merged first, then A" is the merge `finish` would make: A's tip merged into the tree
+//! the base has after B (B's tip when B fast-forwards, else B's clean merge with the base),
+//! from A's merge base with the base. Uncommitted changes do not count: they are not part of
+//! any merge until they are committed.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use git2::{Delta, Oid};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::git::{git, Repo};
+
+/// One task as the forecast needs it.
+pub struct Subject<'a> {
+    pub task: &'a str,
+    pub branch: &'a str,
+    pub base: Option<&'a str>,
+}
+
+/// What the forecast says of one task (the `conflicts` object of `git par list --json`).
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Forecast {
+    /// Whether the task's committed work merges cleanly into its base's current tip; null when
+    /// that could not be worked out (`reason` says why).
+    pub merges_cleanly: Option<bool>,
+    /// The files that would conflict with the base's current tip.
+    pub base_files: Vec<String>,
+    /// Other tasks of the same base that, merged first, would make this one conflict, with
+    /// the files (beyond those that conflict with the base already).
+    pub with_tasks: Vec<Collision>,
+    /// Why the task could not be looked at, when it could not.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Collision {
+    pub task: String,
+    pub files: Vec<String>,
+}
+
+impl Forecast {
+    fn unknown(reason: String) -> Forecast {
+        Forecast {
+            reason: Some(reason),
+            ..Forecast::default()
+        }
+    }
+
+    /// A short text for the table: `clean`, or what it would conflict with.
+    pub fn describe(&self, base: Option<&str>) -> String {
+        let mut parts = Vec::new();
+        match self.merges_cleanly {
+            None => return format!("? {}", self.reason.as_deref().unwrap_or("unknown")),
+            Some(false) => parts.push(format!(
+                "conflicts with {} in {}",
+                base.unwrap_or("its base"),
+                self.base_files.join(", ")
+            )),
+            Some(true) => {}
+        }
+        for c in &self.with_tasks {
+            parts.push(format!("after {}: {}", c.task, c.files.join(", ")));
+        }
+        if parts.is_empty() {
+            "merges cleanly".into()
+        } else {
+            parts.join("; ")
+        }
+    }
+}
+
+/// The `--porcelain` field: `-` when not worked out, `:clean`, or what the task would
+/// conflict with, space-separated: `:base` for its base, then task names (task names hold no
+/// `:` and no white space).
+pub fn porcelain(forecast: Option<&Forecast>) -> String {
+    let Some(f) = forecast.filter(|f| f.merges_cleanly.is_some()) else {
+        return "-".into();
+    };
+    let mut names: Vec<&str> = Vec::new();
+    if f.merges_cleanly == Some(false) {
+        names.push(":base");
+    }
+    names.extend(f.with_tasks.iter().map(|c| c.task.as_str()));
+    if names.is_empty() {
+        ":clean".into()
+    } else {
+        names.join(" ")
+    }
+}
+
+/// A task that could be looked at: its tips and its change.
+struct Side {
+    task: String,
+    base: String,
+    tip: Oid,
+    base_tip: Oid,
+    merge_base: Oid,
+    /// The base already holds all of it: it adds nothing and conflicts with nothing.
+    merged: bool,
+    /// Its tip is a descendant of the base's tip: it merges by fast-forward.
+    fast_forward: bool,
+    changes: Changes,
+}
+
+/// The paths a change touches, as the pre-filter needs them.
+#[derive(Debug, Default)]
+struct Changes {
+    /// Every path added, deleted or modified.
+    paths: BTreeSet<Vec<u8>>,
+    /// Every folder holding one of `paths`, at any depth.
+    dirs: BTreeSet<Vec<u8>>,
+    /// Every folder holding an added path, and one holding a deleted path: git's directory
+    /// rename detection moves a file added in a folder that the other side emptied.
+    added_in: BTreeSet<Vec<u8>>,
+    deleted_in: BTreeSet<Vec<u8>>,
+}
+
+fn parents(path: &[u8]) -> impl Iterator<Item = &[u8]> {
+    path.iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'/')
+        .map(move |(i, _)| &path[..i])
+}
+
+impl Changes {
+    fn between(repo: &git2::Repository, from: Oid, to: Oid) -> Result<Changes> {
+        let old = repo.find_commit(from)?.tree()?;
+        let new = repo.find_commit(to)?.tree()?;
+        let mut opts = git2::DiffOptions::new();
+        opts.skip_binary_check(true).ignore_submodules(false);
+        let diff = repo.diff_tree_to_tree(Some(&old), Some(&new), Some(&mut opts))?;
+        let mut changes = Changes::default();
+        for delta in diff.deltas() {
+            for (file, side) in [
+                (delta.old_file(), Delta::Deleted),
+                (delta.new_file(), Delta::Added),
+            ] {
+                let Some(path) = file.path_bytes() else {
+                    continue;
+                };
+                changes.paths.insert(path.to_vec());
+                for dir in parents(path) {
+                    changes.dirs.insert(dir.to_vec());
+                    if delta.status() == side {
+                        let set = if side == Delta::Added {
+                            &mut changes.added_in
+                        } else {
+                            &mut changes.deleted_in
+                        };
+                        set.insert(dir.to_vec());
+                    }
+                }
+            }
+        }
+        Ok(changes)
+    }
+
+    /// Whether merging the two changes could conflict. No common path, no file of one where
+    /// the other has a folder, and no file added in a folder the other emptied: then
+    /// merge-ort has nothing to fight over.
+    fn may_collide(&self, other: &Changes) -> bool {
+        let meets = |a: &BTreeSet<Vec<u8>>, b: &BTreeSet<Vec<u8>>| {
+            let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+            small.iter().any(|p| large.contains(p))
+        };
+        meets(&self.paths, &other.paths)
+            || meets(&self.paths, &other.dirs)
+            || meets(&self.dirs, &other.paths)
+            || meets(&self.added_in, &other.deleted_in)
+            || meets(&self.deleted_in, &other.added_in)
+    }
+}
+
+/// What one `git merge-tree` said: the clean tree, or the conflicting files.
+#[derive(Debug, Clone)]
+enum Merged {
+    Clean(Oid),
+    Conflicts(Vec<String>),
+}
+
+/// `git merge-tree --write-tree` of `ours` and `theirs` (commits, or trees with `merge_base`).
+fn merge_tree(dir: &Path, ours: Oid, theirs: Oid, merge_base: Option<Oid>) -> Result<Merged> {
+    let mut args = vec![
+        "merge-tree".to_string(),
+        "--write-tree".into(),
+        "--name-only".into(),
+        "--no-messages".into(),
+        "-z".into(),
+    ];
+    if let Some(mb) = merge_base {
+        args.push(format!("--merge-base={mb}"));
+    }
+    args.push(ours.to_string());
+    args.push(theirs.to_string());
+    let out = git(dir, &args).output()?;
+    let mut fields = out.stdout.split(|b| *b == 0);
+    let tree = String::from_utf8_lossy(fields.next().unwrap_or_default()).into_owned();
+    match out.code {
+        0 => Ok(Merged::Clean(tree.trim().parse()?)),
+        1 => {
+            let mut files: Vec<String> = fields
+                .take_while(|f| !f.is_empty())
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect();
+            files.dedup();
+            Ok(Merged::Conflicts(files))
+        }
+        _ => Err(Error::failed(format!(
+            "git merge-tree failed: {}",
+            out.stderr_str()
+        ))),
+    }
+}
+
+/// Runs `f` on every item, as many at once as there are cores, results in item order.
+fn on_all_cores<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let queue = Mutex::new(items.iter().enumerate());
+    let results: Mutex<Vec<(usize, R)>> = Mutex::new(Vec::with_capacity(items.len()));
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(items.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                while let Some((i, item)) = queue.lock().ok().and_then(|mut q| q.next()) {
+                    let r = f(item);
+                    if let Ok(mut all) = results.lock() {
+                        all.push((i, r));
+                    }
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap_or_default();
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// The forecast for every task, by name.
+pub fn forecast(repo: &Repo, subjects: &[Subject]) -> BTreeMap<String, Forecast> {
+    let mut out = BTreeMap::new();
+    let mut sides = Vec::new();
+    let mut base_changes: HashMap<(Oid, Oid), Changes> = HashMap::new();
+    for s in subjects {
+        match side(repo, s, &mut base_changes) {
+            Ok(side) => sides.push(side),
+            Err(reason) => {
+                out.insert(s.task.to_string(), Forecast::unknown(reason));
+            }
+        }
+    }
+    let dir: PathBuf = repo.main_worktree.clone();
+
+    // Which task would collide with which: pairs of the same base whose changes meet.
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    for (a, sa) in sides.iter().enumerate() {
+        for (b, sb) in sides.iter().enumerate() {
+            if a != b
+                && sa.base == sb.base
+                && !sa.merged
+                && !sb.merged
+                && sa.changes.may_collide(&sb.changes)
+            {
+                pairs.push((a, b));
+            }
+        }
+    }
+    // Each task against its base: merge-tree where it cannot fast-forward and either its
+    // change meets the base's, or another task needs the base's tree after it.
+    let needed: Vec<usize> = (0..sides.len())
+        .filter(|&i| {
+            let s = &sides[i];
+            let meets_base = base_changes
+                .get(&(s.merge_base, s.base_tip))
+                .is_some_and(|c| c.may_collide(&s.changes));
+            !s.merged && !s.fast_forward && (meets_base || pairs.iter().any(|p| p.1 == i))
+        })
+        .collect();
+    let merged = on_all_cores(&needed, |&i| {
+        let s = &sides[i];
+        merge_tree(&dir, s.base_tip, s.tip, None)
+    });
+    let mut with_base: HashMap<usize, Merged> = HashMap::new();
+    for (&i, result) in needed.iter().zip(merged) {
+        match result {
+            Ok(m) => {
+                with_base.insert(i, m);
+            }
+            Err(e) => {
+                out.insert(sides[i].task.clone(), Forecast::unknown(e.message));
+            }
+        }
+    }
+    // The base's tree once `b` is merged into it, when it merges cleanly.
+    let after = |b: usize| -> Option<Oid> {
+        let s = &sides[b];
+        match with_base.get(&b) {
+            Some(Merged::Clean(tree)) => Some(*tree),
+            Some(Merged::Conflicts(_)) => None,
+            // Not worked out (merge-tree failed): it cannot be said to merge first.
+            None => s.fast_forward.then_some(s.tip),
+        }
+    };
+    let jobs: Vec<(usize, usize, Oid)> = pairs
+        .iter()
+        .filter_map(|&(a, b)| Some((a, b, after(b)?)))
+        .collect();
+    let pair_results = on_all_cores(&jobs, |&(a, _, ours)| {
+        let s = &sides[a];
+        merge_tree(&dir, ours, s.tip, Some(s.merge_base))
+    });
+    let mut collisions: HashMap<usize, Vec<Collision>> = HashMap::new();
+    for (&(a, b, _), result) in jobs.iter().zip(pair_results) {
+        let files = match result {
+            Ok(Merged::Conflicts(files)) => files,
+            Ok(Merged::Clean(_)) => continue,
+            Err(e) => vec![format!("(could not tell: {})", e.message)],
+        };
+        let known: &[String] = match with_base.get(&a) {
+            Some(Merged::Conflicts(f)) => f,
+            _ => &[],
+        };
+        let files: Vec<String> = files.into_iter().filter(|f| !known.contains(f)).collect();
+        if !files.is_empty() {
+            collisions.entry(a).or_default().push(Collision {
+                task: sides[b].task.clone(),
+                files,
+            });
+        }
+    }
+    for (i, s) in sides.iter().enumerate() {
+        if out.contains_key(&s.task) {
+            continue;
+        }
+        let base_files = match with_base.get(&i) {
+            Some(Merged::Conflicts(files)) => files.clone(),
+            _ => Vec::new(),
+        };
+        out.insert(
+            s.task.clone(),
+            Forecast {
+                merges_cleanly: Some(base_files.is_empty()),
+                base_files,
+                with_tasks: collisions.remove(&i).unwrap_or_default(),
+                reason: None,
+            },
+        );
+    }
+    out
+}
+
+/// Reads one task's tips and change; the error is why it cannot be looked at.
+fn side(
+    repo: &Repo,
+    s: &Subject,
+    base_changes: &mut HashMap<(Oid, Oid), Changes>,
+) -> std::result::Result<Side, String> {
+    let g = &repo.git;
+    let tip = repo
+        .branch_tip(s.branch)
+        .ok_or_else(|| format!("its branch '{}' is gone", s.branch))?;
+    let base = s.base.ok_or("it has no base branch")?;
+    let base_tip = repo
+        .branch_tip(base)
+        .ok_or_else(|| format!("its base branch '{base}' is gone"))?;
+    let merge_base = g
+        .merge_base(tip, base_tip)
+        .map_err(|_| format!("it has no history in common with '{base}'"))?;
+    let merged = merge_base == tip;
+    let fast_forward = merge_base == base_tip;
+    let changes = if merged {
+        Changes::default()
+    } else {
+        Changes::between(g, merge_base, tip).map_err(|e| e.message)?
+    };
+    if !merged && !fast_forward && !base_changes.contains_key(&(merge_base, base_tip)) {
+        let theirs = Changes::between(g, merge_base, base_tip).map_err(|e| e.message)?;
+        base_changes.insert((merge_base, base_tip), theirs);
+    }
+    Ok(Side {
+        task: s.task.to_string(),
+        base: base.to_string(),
+        tip,
+        base_tip,
+        merge_base,
+        merged,
+        fast_forward,
+        changes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn changes(added: &[&str], deleted: &[&str], modified: &[&str]) -> Changes {
+        let mut c = Changes::default();
+        for (list, kind) in [(added, 'a'), (deleted, 'd'), (modified, 'm')] {
+            for p in list {
+                let p = p.as_bytes();
+                c.paths.insert(p.to_vec());
+                for d in parents(p) {
+                    c.dirs.insert(d.to_vec());
+                    match kind {
+                        'a' => c.added_in.insert(d.to_vec()),
+                        'd' => c.deleted_in.insert(d.to_vec()),
+                        _ => false,
+                    };
+                }
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn changes_that_touch_nothing_in_common_cannot_collide() {
+        let a = changes(&[], &[], &["src/a.c", "README"]);
+        let b = changes(&["src/b.c"], &[], &["Makefile"]);
+        assert!(!a.may_collide(&b));
+    }
+
+    #[test]
+    fn the_same_file_a_file_against_a_folder_and_a_folder_rename_may_collide() {
+        let same = changes(&[], &[], &["src/a.c"]);
+        assert!(same.may_collide(&changes(&[], &[], &["src/a.c"])));
+        let file = changes(&["x"], &[], &[]);
+        assert!(file.may_collide(&changes(&["x/y"], &[], &[])));
+        // One side moves old/ away; a file the other adds in old/ would follow it.
+        let moved = changes(&["new/f"], &["old/f"], &[]);
+        assert!(moved.may_collide(&changes(&["old/g"], &[], &[])));
+    }
+}
