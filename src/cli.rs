@@ -29,6 +29,7 @@ pub enum Command {
     Drop(DropArgs),
     #[command(visible_alias = "ls")]
     List(ListArgs),
+    Prune(PruneArgs),
     Diff(DiffArgs),
     Path(PathArgs),
     Rescued(RescuedArgs),
@@ -156,6 +157,26 @@ pub struct DropArgs {
     /// If another git par works in the task, wait for it instead of refusing.
     #[arg(long)]
     pub wait: bool,
+}
+
+/// Drop every task whose work is already in its base, saying of each task why or why not.
+///
+/// A task goes when its commits are in its base (or in the remote branch its base tracks):
+/// by ancestry, or after a squash or rebase there, seen as equal files, a merge that would
+/// change nothing, or equal patch ids; a task with no commits of its own goes too. It goes as
+/// `git par drop` takes it: its commits are saved under refs/par/rescued/ first. A task is
+/// never pruned while its worktree holds uncommitted or untracked changes, its HEAD is off its
+/// branch, a merge or rebase waits there, it is locked, a process works inside it, or another
+/// git par command works in it.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Say what would be pruned and why, change nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// A JSON array, one object per task: task, action (pruned, would-prune, kept, failed),
+    /// merged, reason, saved.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Show every task: branch, base, ahead/behind, changes, age, path and anything odd.

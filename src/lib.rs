@@ -42,6 +42,7 @@ pub fn run(cli: Cli, ui: &mut Ui) -> Result<u8> {
         Command::Drop(args) => commands::drop::run(args, ui),
         Command::List(args) => commands::list::run(args, ui),
         Command::Path(args) => commands::path::run(args, ui),
+        Command::Prune(args) => commands::prune::run(args, ui),
         Command::Recover(args) => commands::recover::run(args, ui),
         Command::Rescued(args) => commands::rescued::run(args, ui),
         Command::Diff(args) => commands::diff::run(args, ui),

@@ -14,6 +14,7 @@ mod list;
 mod model;
 mod native;
 mod prompts;
+mod prune;
 mod recover;
 mod rescue;
 mod run;

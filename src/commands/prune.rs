@@ -1,0 +1,59 @@
+//! `git par prune`: drop every task whose work is already in its base (see [`ops::prune`]),
+//! and say of each task why it went or stayed.
+
+use crate::cli::PruneArgs;
+use crate::error::{Error, Result};
+use crate::ops::prune::{self, Outcome};
+use crate::ui::Ui;
+use crate::{cleanup, fsutil, task};
+
+pub fn run(args: PruneArgs, ui: &mut Ui) -> Result<u8> {
+    let repo = crate::open_repo(ui)?;
+    let records = task::all(&repo);
+    let here = fsutil::resolve(&repo.cwd);
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    let mut left_inside = false;
+    for record in &records {
+        cleanup::check()?;
+        let outcome = prune::prune_task(&repo, ui, record, args.dry_run)?;
+        if outcome.action == "pruned" && here.starts_with(fsutil::resolve(&record.path)) {
+            left_inside = true;
+        }
+        if !args.json {
+            ui.println(&line(&outcome))?;
+        }
+        outcomes.push(outcome);
+    }
+    if left_inside {
+        crate::shell::request_cd(&repo.main_worktree);
+    }
+    if args.json {
+        ui.println(&serde_json::to_string_pretty(&outcomes)?)?;
+    } else if records.is_empty() {
+        ui.note("No tasks.");
+    }
+    let failed: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| o.action == "failed")
+        .map(|o| o.task.as_str())
+        .collect();
+    if !failed.is_empty() {
+        return Err(
+            Error::failed(format!("could not prune: {}", failed.join(", ")))
+                .hint("the other tasks were dealt with; the lines above say why these were not"),
+        );
+    }
+    Ok(0)
+}
+
+fn line(o: &Outcome) -> String {
+    let verb = match o.action {
+        "would-prune" => "would prune",
+        other => other,
+    };
+    let mut text = format!("{verb} {}: {}", o.task, o.reason);
+    if let Some(saved) = &o.saved {
+        text.push_str(&format!(" (saved as {saved})"));
+    }
+    text
+}
