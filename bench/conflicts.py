@@ -11,6 +11,7 @@ more commits on main, so that every task needs a real merge rather than a fast-f
     bench/conflicts.py                # build target/debug/git-par first; prints the medians
     bench/conflicts.py --quick        # 600 files, 200 commits, 6 tasks (what CI runs)
     bench/conflicts.py --binary PATH  # another git-par
+    bench/conflicts.py --keep         # keep the repository afterwards (for profiling)
 """
 
 import argparse
@@ -78,6 +79,7 @@ def main():
     p.add_argument("--quick", action="store_true")
     p.add_argument("--binary", default=os.path.join(ROOT, "target", "debug", "git-par"))
     p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--keep", action="store_true", help="keep the repository, print its path")
     a = p.parse_args()
     files, commits, tasks, later = (600, 200, 6, 10) if a.quick else (4600, 2000, 20, 50)
     work = tempfile.mkdtemp(prefix="git-par-conflicts-")
@@ -154,6 +156,22 @@ def main():
         plain, _ = timed(["list"])
         forecast, text = timed(["list", "--conflicts"])
         porcelain, _ = timed(["list", "--conflicts", "--porcelain"])
+        # Worst case for the pre-filter: every task also edits one file (other lines), so
+        # every pair may collide and every ordered pair is merged.
+        common = paths[rng.randrange(len(paths))]
+        for t in range(tasks):
+            wt = os.path.join(work, "repo.par", f"t{t:02d}")
+            path = os.path.join(wt, common)
+            with open(path, "rb") as f:
+                lines = f.read().split(b"\n")
+            at = min(len(lines), 1 + 2 * t)
+            lines[at:at] = [f"// t{t:02d} in the common file".encode()]
+            with open(path, "wb") as f:
+                f.write(b"\n".join(lines))
+            run(["git", "commit", "-q", "-am", f"t{t:02d} common"], wt, env)
+        worst, _ = timed(["list", "--conflicts"])
+        plain_worst, _ = timed(["list"])
+
         # What the pre-filter saves: merge-tree for every ordered pair of tasks, one at a time.
         tips = [f"par/t{t:02d}" for t in range(tasks)]
         t0 = time.perf_counter()
@@ -174,6 +192,9 @@ def main():
         print(f"  git par list              {plain:6.3f} s")
         print(f"  git par list --conflicts  {forecast:6.3f} s")
         print(f"    (--porcelain            {porcelain:6.3f} s)")
+        print(f"  with every task editing one common file too:")
+        print(f"  git par list              {plain_worst:6.3f} s")
+        print(f"  git par list --conflicts  {worst:6.3f} s")
         pairs = tasks * (tasks - 1)
         print(f"  merge-tree of all {pairs} ordered pairs, serially: {naive:6.3f} s")
         if not a.quick and forecast >= 2.0:
@@ -181,7 +202,10 @@ def main():
             return 1
         return 0
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if a.keep:
+            print(f"kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

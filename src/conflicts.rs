@@ -226,6 +226,90 @@ fn merge_tree(dir: &Path, ours: Oid, theirs: Oid, merge_base: Option<Oid>) -> Re
     }
 }
 
+/// One merge to work out: `ours` and `theirs` (commits, or trees with `merge_base`).
+#[derive(Debug, Clone, Copy)]
+struct Merge {
+    merge_base: Option<Oid>,
+    ours: Oid,
+    theirs: Oid,
+}
+
+/// Every merge, through `git merge-tree --stdin`: one git process per core instead of one per
+/// merge, which is most of the cost on a large repository. Should a batch fail (one bad merge
+/// ends the whole process), its merges run one by one, so each gets its own answer.
+fn merge_all(dir: &Path, merges: &[Merge]) -> Vec<Result<Merged>> {
+    if merges.is_empty() {
+        return Vec::new();
+    }
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunks: Vec<&[Merge]> = merges.chunks(merges.len().div_ceil(cores)).collect();
+    on_all_cores(&chunks, |chunk| {
+        merge_batch(dir, chunk).unwrap_or_else(|_| {
+            chunk
+                .iter()
+                .map(|m| merge_tree(dir, m.ours, m.theirs, m.merge_base))
+                .collect()
+        })
+    })
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+fn merge_batch(dir: &Path, merges: &[Merge]) -> Result<Vec<Result<Merged>>> {
+    let mut input = String::new();
+    for m in merges {
+        if let Some(mb) = m.merge_base {
+            input.push_str(&format!("{mb} -- "));
+        }
+        input.push_str(&format!("{} {}\n", m.ours, m.theirs));
+    }
+    let out = git(
+        dir,
+        [
+            "merge-tree",
+            "--stdin",
+            "--write-tree",
+            "--name-only",
+            "--no-messages",
+            "-z",
+        ],
+    )
+    .stdin(input.into_bytes())
+    .output()?;
+    if out.code != 0 {
+        return Err(Error::failed(format!(
+            "git merge-tree --stdin failed: {}",
+            out.stderr_str()
+        )));
+    }
+    // Each merge: `<1 clean | 0 conflicted>\0<tree>\0`, the conflicted files `<path>\0`,
+    // then an empty field.
+    let mut fields = out.stdout.split(|b| *b == 0);
+    let mut results = Vec::with_capacity(merges.len());
+    for _ in merges {
+        let status = fields.next().unwrap_or_default();
+        let tree = String::from_utf8_lossy(fields.next().unwrap_or_default()).into_owned();
+        let mut files: Vec<String> = fields
+            .by_ref()
+            .take_while(|f| !f.is_empty())
+            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .collect();
+        files.dedup();
+        results.push(match status {
+            b"1" => Ok(Merged::Clean(tree.parse()?)),
+            b"0" => Ok(Merged::Conflicts(files)),
+            _ => {
+                return Err(Error::failed(format!(
+                    "git merge-tree --stdin said '{}'",
+                    String::from_utf8_lossy(status)
+                )))
+            }
+        });
+    }
+    Ok(results)
+}
+
 /// Runs `f` on every item, as many at once as there are cores, results in item order.
 fn on_all_cores<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let queue = Mutex::new(items.iter().enumerate());
@@ -290,10 +374,15 @@ pub fn forecast(repo: &Repo, subjects: &[Subject]) -> BTreeMap<String, Forecast>
             !s.merged && !s.fast_forward && (meets_base || pairs.iter().any(|p| p.1 == i))
         })
         .collect();
-    let merged = on_all_cores(&needed, |&i| {
-        let s = &sides[i];
-        merge_tree(&dir, s.base_tip, s.tip, None)
-    });
+    let with_base_merges: Vec<Merge> = needed
+        .iter()
+        .map(|&i| Merge {
+            merge_base: None,
+            ours: sides[i].base_tip,
+            theirs: sides[i].tip,
+        })
+        .collect();
+    let merged = merge_all(&dir, &with_base_merges);
     let mut with_base: HashMap<usize, Merged> = HashMap::new();
     for (&i, result) in needed.iter().zip(merged) {
         match result {
@@ -319,10 +408,15 @@ pub fn forecast(repo: &Repo, subjects: &[Subject]) -> BTreeMap<String, Forecast>
         .iter()
         .filter_map(|&(a, b)| Some((a, b, after(b)?)))
         .collect();
-    let pair_results = on_all_cores(&jobs, |&(a, _, ours)| {
-        let s = &sides[a];
-        merge_tree(&dir, ours, s.tip, Some(s.merge_base))
-    });
+    let pair_merges: Vec<Merge> = jobs
+        .iter()
+        .map(|&(a, _, ours)| Merge {
+            merge_base: Some(sides[a].merge_base),
+            ours,
+            theirs: sides[a].tip,
+        })
+        .collect();
+    let pair_results = merge_all(&dir, &pair_merges);
     let mut collisions: HashMap<usize, Vec<Collision>> = HashMap::new();
     for (&(a, b, _), result) in jobs.iter().zip(pair_results) {
         let files = match result {
