@@ -13,7 +13,7 @@ use super::lease::{self, Lease};
 use super::{guard, registered_admin};
 use crate::error::{Error, Kind, Result};
 use crate::git::{git, status, Repo};
-use crate::task::TaskRecord;
+use crate::task::{self, TaskRecord};
 use crate::ui::Ui;
 
 /// Most base commits whose patch ids are computed to find a squash or rebase (each is a
@@ -204,6 +204,16 @@ pub fn verdict(repo: &Repo, record: &TaskRecord) -> Result<Verdict> {
             record.branch, record.task
         )));
     };
+    // A task started from this one's branch would lose its base.
+    if let Some(child) = task::all(repo)
+        .into_iter()
+        .find(|r| r.task != record.task && r.base.as_deref() == Some(record.branch.as_str()))
+    {
+        return Ok(Verdict::Keep(format!(
+            "task '{}' was started from its branch",
+            child.task
+        )));
+    }
     if record.path.exists() {
         if let Some(keep) = worktree_in_use(repo, record)? {
             return Ok(Verdict::Keep(keep));

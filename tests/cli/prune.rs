@@ -260,3 +260,26 @@ fn prune_leaves_a_task_a_process_works_in() {
     assert!(env.task_path("used").exists());
     assert_eq!(env.branches(), ["main", "par/used"]);
 }
+
+#[test]
+fn prune_keeps_a_merged_task_whose_branch_another_task_started_from() {
+    let env = with_numbers();
+    env.par(["start", "lower"]).ok();
+    add_file(&env, "lower", "l.txt");
+    env.par_in("repo.par/lower", ["start", "upper"]).ok();
+    env.git_in("repo", ["merge", "-q", "--ff-only", "par/lower"])
+        .ok();
+    let run = env.par(["prune"]).ok();
+    assert!(
+        run.stdout
+            .contains("kept lower: task 'upper' was started from its branch"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("pruned upper: it holds nothing"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(env.branches(), ["main", "par/lower"]);
+}
