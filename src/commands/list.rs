@@ -51,7 +51,7 @@ pub fn run(args: ListArgs, ui: &mut Ui) -> Result<u8> {
     let repo = crate::open_repo(ui)?;
     let mut tasks = collect(&repo);
     if args.conflicts {
-        add_conflicts(&repo, &mut tasks);
+        add_conflicts(&repo, &mut tasks)?;
     }
     if args.json {
         let json = serde_json::to_string_pretty(&tasks)?;
@@ -71,7 +71,7 @@ pub fn run(args: ListArgs, ui: &mut Ui) -> Result<u8> {
     Ok(0)
 }
 
-fn add_conflicts(repo: &Repo, tasks: &mut [TaskInfo]) {
+fn add_conflicts(repo: &Repo, tasks: &mut [TaskInfo]) -> Result<()> {
     let subjects: Vec<conflicts::Subject> = tasks
         .iter()
         .map(|t| conflicts::Subject {
@@ -84,6 +84,8 @@ fn add_conflicts(repo: &Repo, tasks: &mut [TaskInfo]) {
     for t in tasks {
         t.conflicts = forecasts.remove(&t.task);
     }
+    // A Ctrl-C stopped a merge-tree half-way: the forecast is incomplete, so none is shown.
+    crate::cleanup::check()
 }
 
 fn porcelain_line(t: &TaskInfo) -> String {
