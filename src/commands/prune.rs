@@ -3,7 +3,9 @@
 
 use crate::cli::PruneArgs;
 use crate::error::{Error, Result};
+use crate::git::Repo;
 use crate::ops::prune::{self, Outcome};
+use crate::task::TaskRecord;
 use crate::ui::Ui;
 use crate::{cleanup, fsutil, task};
 
@@ -24,12 +26,25 @@ pub fn run(args: PruneArgs, ui: &mut Ui) -> Result<u8> {
         }
         outcomes.push(outcome);
     }
+    for task in unrecorded(&repo, &records) {
+        let outcome = Outcome {
+            reason: format!("git par has no record of it; 'git par drop {task}' removes it"),
+            task,
+            action: "kept",
+            merged: None,
+            saved: None,
+        };
+        if !args.json {
+            ui.println(&line(&outcome))?;
+        }
+        outcomes.push(outcome);
+    }
     if left_inside {
         crate::shell::request_cd(&repo.main_worktree);
     }
     if args.json {
         ui.println(&serde_json::to_string_pretty(&outcomes)?)?;
-    } else if records.is_empty() {
+    } else if outcomes.is_empty() {
         ui.note("No tasks.");
     }
     let failed: Vec<&str> = outcomes
@@ -44,6 +59,20 @@ pub fn run(args: PruneArgs, ui: &mut Ui) -> Result<u8> {
         );
     }
     Ok(0)
+}
+
+/// Tasks known only by a branch under the task prefix: prune does not judge those.
+fn unrecorded(repo: &Repo, records: &[TaskRecord]) -> Vec<String> {
+    let prefix = &repo.config.branch_prefix;
+    let Ok(branches) = repo.git.branches(Some(git2::BranchType::Local)) else {
+        return Vec::new();
+    };
+    branches
+        .flatten()
+        .filter_map(|(b, _)| b.name().ok().flatten().map(str::to_string))
+        .filter(|name| records.iter().all(|r| &r.branch != name))
+        .filter_map(|name| name.strip_prefix(prefix.as_str()).map(str::to_string))
+        .collect()
 }
 
 fn line(o: &Outcome) -> String {

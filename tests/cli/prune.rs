@@ -187,12 +187,20 @@ fn prune_never_removes_a_task_with_uncommitted_or_untracked_work() {
     env.write("repo.par/untracked/new.txt", "new\n");
     env.write("repo.par/staged/g", "g\n");
     env.git_in("repo.par/staged", ["add", "g"]).ok();
+    // A branch under the task prefix that git par did not make: not judged, named.
+    env.git_in("repo", ["branch", "par/handmade"]).ok();
 
     let run = env.par(["prune"]).ok();
+    assert!(
+        run.stdout
+            .contains("kept handmade: git par has no record of it"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("kept changed: 1 uncommitted change(s)"));
     assert!(run.stdout.contains("kept untracked: 1 untracked file(s)"));
     assert!(run.stdout.contains("kept staged: 1 uncommitted change(s)"));
-    assert_eq!(env.branches().len(), 4);
+    assert_eq!(env.branches().len(), 5);
     assert_eq!(env.read("repo.par/changed/f"), "changed\n");
     assert_eq!(env.read("repo.par/untracked/new.txt"), "new\n");
     assert!(
