@@ -165,7 +165,8 @@ pub struct DropArgs {
 /// by ancestry, or after a squash or rebase there, seen as equal files, a merge that would
 /// change nothing, or equal patch ids; a task with no commits of its own goes too. It goes as
 /// `git par drop` takes it: its commits are saved under refs/par/rescued/ first. A task is
-/// never pruned while its worktree holds uncommitted or untracked changes, its HEAD is off its
+/// never pruned while its worktree holds uncommitted or untracked changes, a repository of its
+/// own, or ignored files that par.keepIgnored counts as work, while its HEAD is off its
 /// branch, a merge or rebase waits there, it is locked, a process works inside it, another
 /// git par command works in it, or another task was started from its branch (a second prune
 /// takes it once that task is gone).

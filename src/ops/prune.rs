@@ -12,7 +12,8 @@ use super::drop::{self, Request};
 use super::lease::{self, Lease};
 use super::{guard, registered_admin};
 use crate::error::{Error, Kind, Result};
-use crate::git::{git, status, Repo};
+use crate::git::{git, snapshot, status, Repo};
+use crate::rescue::{self, record::Source};
 use crate::task::{self, TaskRecord};
 use crate::ui::Ui;
 
@@ -225,6 +226,11 @@ pub fn verdict(repo: &Repo, record: &TaskRecord) -> Result<Verdict> {
     }
     for (name, target) in &targets {
         if let Some(mut why) = merged_into(repo, tip, *target)? {
+            if record.path.exists() {
+                if let Some(keep) = hidden_work(repo, record)? {
+                    return Ok(Verdict::Keep(keep));
+                }
+            }
             if tip.to_string() == record.base_commit
                 && matches!(why, Merged::SameCommit | Merged::Ancestor)
             {
@@ -279,6 +285,27 @@ fn worktree_in_use(repo: &Repo, record: &TaskRecord) -> Result<Option<String>> {
     let busy = guard::processes_in(path);
     if !busy.is_empty() {
         return Ok(Some(format!("in use by {}", guard::Busy::describe(&busy))));
+    }
+    Ok(None)
+}
+
+/// Work in the worktree that `git status` does not show but a drop would save: a repository
+/// inside it (an agent's clone; ignored or not), and ignored files `par.keepIgnored` counts
+/// as work. Walks the whole worktree, so it is asked only of a task that would go.
+fn hidden_work(repo: &Repo, record: &TaskRecord) -> Result<Option<String>> {
+    let path = &record.path;
+    let inner = rescue::inner::list(path)?;
+    if let Some(nested) = inner.iter().find(|i| i.source != Source::Submodule) {
+        return Ok(Some(format!(
+            "it holds a repository of its own at {}",
+            nested.path
+        )));
+    }
+    let keep = &repo.config.keep_ignored;
+    if !keep.is_empty() && !snapshot::capture_keeping(path, keep)?.is_clean(path)? {
+        return Ok(Some(
+            "it holds ignored files that par.keepIgnored counts as work".into(),
+        ));
     }
     Ok(None)
 }

@@ -291,3 +291,44 @@ fn prune_keeps_a_merged_task_whose_branch_another_task_started_from() {
     );
     assert_eq!(env.branches(), ["main", "par/lower"]);
 }
+
+#[test]
+fn prune_keeps_a_task_holding_a_repository_or_ignored_files_kept_as_work() {
+    let env = with_numbers();
+    env.write("repo/.gitignore", "clone/\n.env\n");
+    env.commit_all("repo", "ignore");
+    env.par(["start", "nested"]).ok();
+    env.par(["start", "secrets"]).ok();
+    env.par(["start", "plain"]).ok();
+    env.git_in("repo.par/nested", ["init", "-q", "clone"]).ok();
+    env.write("repo.par/secrets/.env", "TOKEN=1\n");
+    env.write("repo.par/plain/.env", "TOKEN=2\n");
+    env.git_in("repo", ["config", "par.keepIgnored", ".env"])
+        .ok();
+    let run = env.par(["prune"]).ok();
+    assert!(
+        run.stdout
+            .contains("kept nested: it holds a repository of its own at clone"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("kept secrets: it holds ignored files that par.keepIgnored counts as work"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("kept plain: it holds ignored files"));
+    env.git_in("repo", ["config", "--unset", "par.keepIgnored"])
+        .ok();
+    // Without the setting, an ignored .env is build output: the task goes, as drop takes it.
+    let run = env.par(["prune"]).ok();
+    assert!(
+        run.stdout.contains("pruned plain: it holds nothing"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("pruned secrets: it holds nothing"));
+    assert!(run.stdout.contains("kept nested: it holds a repository"));
+    assert!(env.task_path("nested").join("clone/.git").exists());
+}
