@@ -111,7 +111,7 @@ def main():
         run(["git", "commit-graph", "write", "--reachable"], repo, env)
 
         # Tasks: 3 commits each on 2-3 files; task 2k and 2k+1 (k < 4) edit the same line.
-        gp = [a.binary]
+        gp = [os.path.abspath(a.binary)]
         for t in range(tasks):
             run(gp + ["start", f"t{t:02d}", "--no-cd"], repo, env, stdout=subprocess.DEVNULL)
         shared = rng.sample(range(len(paths)), 4)
