@@ -168,8 +168,8 @@ pub struct DropArgs {
 /// never pruned while its worktree holds uncommitted or untracked changes, a repository of its
 /// own, or ignored files that par.keepIgnored counts as work, while its HEAD is off its
 /// branch, a merge or rebase waits there, it is locked, a process works inside it, another
-/// git par command works in it, or another task was started from its branch (a second prune
-/// takes it once that task is gone).
+/// git par command works in it, or another task that stays was started from its branch (tasks
+/// started from a task's branch are looked at before it, so both can go in one run).
 #[derive(Debug, Args)]
 pub struct PruneArgs {
     /// Say what would be pruned and why, change nothing.

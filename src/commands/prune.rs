@@ -11,13 +11,18 @@ use crate::{cleanup, fsutil, task};
 
 pub fn run(args: PruneArgs, ui: &mut Ui) -> Result<u8> {
     let repo = crate::open_repo(ui)?;
-    let records = task::all(&repo);
+    let records = stacked_first(task::all(&repo));
     let here = fsutil::resolve(&repo.cwd);
     let mut outcomes: Vec<Outcome> = Vec::new();
     let mut left_inside = false;
     for record in &records {
         cleanup::check()?;
-        let outcome = prune::prune_task(&repo, ui, record, args.dry_run)?;
+        let gone: Vec<String> = outcomes
+            .iter()
+            .filter(|o| matches!(o.action, "pruned" | "would-prune"))
+            .map(|o| o.task.clone())
+            .collect();
+        let outcome = prune::prune_task(&repo, ui, record, &gone, args.dry_run)?;
         if outcome.action == "pruned" && here.starts_with(fsutil::resolve(&record.path)) {
             left_inside = true;
         }
@@ -59,6 +64,32 @@ pub fn run(args: PruneArgs, ui: &mut Ui) -> Result<u8> {
         );
     }
     Ok(0)
+}
+
+/// Tasks started from another task's branch before that task, deepest first, so that a task
+/// whose only child is pruned can go in the same run; otherwise by name.
+fn stacked_first(mut records: Vec<TaskRecord>) -> Vec<TaskRecord> {
+    let depth = |r: &TaskRecord| {
+        let mut depth = 0;
+        let mut base = r.base.clone();
+        while let Some(parent) = base.and_then(|b| records.iter().find(|p| p.branch == b)) {
+            depth += 1;
+            if depth > records.len() {
+                break;
+            }
+            base = parent.base.clone();
+        }
+        depth
+    };
+    let depths: Vec<(usize, String)> = records.iter().map(|r| (depth(r), r.task.clone())).collect();
+    records.sort_by_key(|r| {
+        let d = depths
+            .iter()
+            .find(|(_, t)| *t == r.task)
+            .map_or(0, |(d, _)| *d);
+        (std::cmp::Reverse(d), r.task.clone())
+    });
+    records
 }
 
 /// Tasks known only by a branch under the task prefix: prune does not judge those.

@@ -197,8 +197,9 @@ fn targets(repo: &Repo, record: &TaskRecord) -> Vec<(String, Oid)> {
     out
 }
 
-/// Looks at a task without changing anything: prune it, or keep it and why.
-pub fn verdict(repo: &Repo, record: &TaskRecord) -> Result<Verdict> {
+/// Looks at a task without changing anything: prune it, or keep it and why. Tasks in `gone`
+/// count as pruned already (a dry run has pruned nothing).
+pub fn verdict(repo: &Repo, record: &TaskRecord, gone: &[String]) -> Result<Verdict> {
     let Some(tip) = repo.branch_tip(&record.branch) else {
         return Ok(Verdict::Keep(format!(
             "its branch '{}' is gone ('git par drop {}' removes the rest)",
@@ -208,7 +209,8 @@ pub fn verdict(repo: &Repo, record: &TaskRecord) -> Result<Verdict> {
     // A task started from this one's branch would lose its base.
     if let Some(child) = task::all(repo)
         .into_iter()
-        .find(|r| r.task != record.task && r.base.as_deref() == Some(record.branch.as_str()))
+        .filter(|r| r.task != record.task && !gone.contains(&r.task))
+        .find(|r| r.base.as_deref() == Some(record.branch.as_str()))
     {
         return Ok(Verdict::Keep(format!(
             "task '{}' was started from its branch",
@@ -327,7 +329,13 @@ pub struct Outcome {
 /// Prunes one task if it may go: takes its lease (a busy task is kept), looks at it, and
 /// drops it through [`drop::drop_task`], which saves its work first and refuses if an
 /// uncommitted change appeared meanwhile. Only an interrupt is an error: it ends the prune.
-pub fn prune_task(repo: &Repo, ui: &mut Ui, record: &TaskRecord, dry_run: bool) -> Result<Outcome> {
+pub fn prune_task(
+    repo: &Repo,
+    ui: &mut Ui,
+    record: &TaskRecord,
+    gone: &[String],
+    dry_run: bool,
+) -> Result<Outcome> {
     let outcome = |action, merged, reason: String, saved| Outcome {
         task: record.task.clone(),
         action,
@@ -348,7 +356,7 @@ pub fn prune_task(repo: &Repo, ui: &mut Ui, record: &TaskRecord, dry_run: bool) 
             Err(e) => return Ok(outcome("kept", None, unless_interrupted(e)?, None)),
         }
     };
-    let (why, base) = match verdict(repo, record) {
+    let (why, base) = match verdict(repo, record, gone) {
         Ok(Verdict::Prune { why, base }) => (why, base),
         Ok(Verdict::Keep(reason)) => return Ok(outcome("kept", None, reason, None)),
         Err(e) => return Ok(outcome("failed", None, unless_interrupted(e)?, None)),

@@ -275,6 +275,7 @@ fn prune_keeps_a_merged_task_whose_branch_another_task_started_from() {
     env.par(["start", "lower"]).ok();
     add_file(&env, "lower", "l.txt");
     env.par_in("repo.par/lower", ["start", "upper"]).ok();
+    add_file(&env, "upper", "u.txt");
     env.git_in("repo", ["merge", "-q", "--ff-only", "par/lower"])
         .ok();
     let run = env.par(["prune"]).ok();
@@ -285,11 +286,23 @@ fn prune_keeps_a_merged_task_whose_branch_another_task_started_from() {
         run.stdout
     );
     assert!(
-        run.stdout.contains("pruned upper: it holds nothing"),
+        run.stdout
+            .contains("kept upper: 1 commit(s) not in par/lower"),
         "{}",
         run.stdout
     );
-    assert_eq!(env.branches(), ["main", "par/lower"]);
+    assert_eq!(env.branches(), ["main", "par/lower", "par/upper"]);
+    // Once upper holds nothing of its own, both go in one run: upper first.
+    env.git_in("repo.par/upper", ["reset", "-q", "--hard", "par/lower"])
+        .ok();
+    let dry = env.par(["prune", "--dry-run"]).ok();
+    assert_eq!(
+        dry.stdout,
+        "would prune upper: it holds nothing: no commits, no changes\n\
+         would prune lower: its branch is at main\n"
+    );
+    env.par(["prune"]).ok();
+    assert_eq!(env.branches(), ["main"]);
 }
 
 #[test]
