@@ -209,9 +209,12 @@ fn merge_tree(dir: &Path, ours: Oid, theirs: Oid, merge_base: Option<Oid>) -> Re
     let out = git(dir, &args).output()?;
     let mut fields = out.stdout.split(|b| *b == 0);
     let tree = String::from_utf8_lossy(fields.next().unwrap_or_default()).into_owned();
+    // git also exits 1 when it cannot start the merge (a commit it cannot find): only a
+    // result that begins with a tree is a conflict.
+    let has_tree = Oid::from_str(tree.trim()).is_ok();
     match out.code {
         0 => Ok(Merged::Clean(tree.trim().parse()?)),
-        1 => {
+        1 if has_tree => {
             let mut files: Vec<String> = fields
                 .take_while(|f| !f.is_empty())
                 .map(|f| String::from_utf8_lossy(f).into_owned())
@@ -518,6 +521,56 @@ mod tests {
             }
         }
         c
+    }
+
+    /// A repository with `f` on main and two branches changing its one line: `a` and `b`.
+    fn two_branches() -> (tempfile::TempDir, Oid, Oid, Oid) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sh = |script: &str| {
+            let ok = std::process::Command::new("sh")
+                .args(["-c", script])
+                .current_dir(dir.path())
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_AUTHOR_NAME", "t")
+                .env("GIT_AUTHOR_EMAIL", "t@example.com")
+                .env("GIT_COMMITTER_NAME", "t")
+                .env("GIT_COMMITTER_EMAIL", "t@example.com")
+                .status()
+                .expect("sh")
+                .success();
+            assert!(ok, "{script}");
+        };
+        sh("git init -q -b main . && echo 0 > f && git add f && git commit -qm 0");
+        sh("git checkout -qb a && echo a > f && git commit -qam a");
+        sh("git checkout -q main && git checkout -qb b && echo b > f && git commit -qam b");
+        let repo = git2::Repository::open(dir.path()).expect("open");
+        let tip = |b: &str| repo.refname_to_id(&format!("refs/heads/{b}")).expect("tip");
+        let (main, a, b) = (tip("main"), tip("a"), tip("b"));
+        (dir, main, a, b)
+    }
+
+    #[test]
+    fn merges_run_in_one_batch_and_one_by_one_when_the_batch_fails() {
+        let (dir, main, a, b) = two_branches();
+        let merge = |ours, theirs| Merge {
+            merge_base: None,
+            ours,
+            theirs,
+        };
+        let good = [merge(main, a), merge(a, b), merge(main, b)];
+        let results = merge_all(dir.path(), &good);
+        assert!(matches!(results[0], Ok(Merged::Clean(_))));
+        assert!(matches!(&results[1], Ok(Merged::Conflicts(f)) if f == &["f".to_string()]));
+        assert!(matches!(results[2], Ok(Merged::Clean(_))));
+        assert!(merge_batch(dir.path(), &good).is_ok());
+        // A commit that does not exist ends the whole batch: each merge is then run alone.
+        let missing = Oid::from_str("1111111111111111111111111111111111111111").expect("oid");
+        let bad = [merge(a, b), merge(main, missing)];
+        assert!(merge_batch(dir.path(), &bad).is_err());
+        let results = merge_all(dir.path(), &bad[..]);
+        assert!(matches!(&results[0], Ok(Merged::Conflicts(f)) if f == &["f".to_string()]));
+        assert!(results[1].is_err());
     }
 
     #[test]
