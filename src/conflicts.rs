@@ -407,8 +407,12 @@ pub fn forecast(repo: &Repo, subjects: &[Subject]) -> BTreeMap<String, Forecast>
             None => s.fast_forward.then_some(s.tip),
         }
     };
+    // Two tasks that both fast-forward (both forked at the base's tip) make the same merge
+    // either way round, from the same merge base: it runs once and counts for both.
+    let mirrored = |a: usize, b: usize| sides[a].fast_forward && sides[b].fast_forward;
     let jobs: Vec<(usize, usize, Oid)> = pairs
         .iter()
+        .filter(|&&(a, b)| !(a > b && mirrored(a, b)))
         .filter_map(|&(a, b)| Some((a, b, after(b)?)))
         .collect();
     let pair_merges: Vec<Merge> = jobs
@@ -427,17 +431,31 @@ pub fn forecast(repo: &Repo, subjects: &[Subject]) -> BTreeMap<String, Forecast>
             Ok(Merged::Clean(_)) => continue,
             Err(e) => vec![format!("(could not tell: {})", e.message)],
         };
-        let known: &[String] = match with_base.get(&a) {
-            Some(Merged::Conflicts(f)) => f,
-            _ => &[],
+        let ways = if mirrored(a, b) {
+            vec![(a, b), (b, a)]
+        } else {
+            vec![(a, b)]
         };
-        let files: Vec<String> = files.into_iter().filter(|f| !known.contains(f)).collect();
-        if !files.is_empty() {
-            collisions.entry(a).or_default().push(Collision {
-                task: sides[b].task.clone(),
-                files,
-            });
+        for (x, y) in ways {
+            let known: &[String] = match with_base.get(&x) {
+                Some(Merged::Conflicts(f)) => f,
+                _ => &[],
+            };
+            let files: Vec<String> = files
+                .iter()
+                .filter(|f| !known.contains(f))
+                .cloned()
+                .collect();
+            if !files.is_empty() {
+                collisions.entry(x).or_default().push(Collision {
+                    task: sides[y].task.clone(),
+                    files,
+                });
+            }
         }
+    }
+    for list in collisions.values_mut() {
+        list.sort_by(|p, q| p.task.cmp(&q.task));
     }
     for (i, s) in sides.iter().enumerate() {
         if out.contains_key(&s.task) {

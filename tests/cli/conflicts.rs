@@ -161,3 +161,25 @@ fn list_conflicts_says_why_a_task_without_a_base_branch_is_not_looked_at() {
     let porcelain = env.par(["list", "--conflicts", "--porcelain"]).ok().stdout;
     assert!(porcelain.trim_end().ends_with("\t-"), "{porcelain}");
 }
+
+#[test]
+fn list_conflicts_of_two_tasks_that_fast_forward_name_each_other() {
+    let env = with_numbers();
+    for t in ["a", "b", "c"] {
+        env.par(["start", t]).ok();
+    }
+    edit_line(&env, "repo.par/a", "4", "a");
+    edit_line(&env, "repo.par/b", "4", "b");
+    edit_line(&env, "repo.par/c", "8", "c");
+    let f = forecasts(&env);
+    assert_eq!(f["a"]["merges_cleanly"], true);
+    assert_eq!(
+        f["a"]["with_tasks"],
+        serde_json::json!([{"task": "b", "files": ["f"]}])
+    );
+    assert_eq!(
+        f["b"]["with_tasks"],
+        serde_json::json!([{"task": "a", "files": ["f"]}])
+    );
+    assert_eq!(f["c"]["with_tasks"], Value::Array(vec![]));
+}
