@@ -106,7 +106,14 @@ __git_par_cmd_drop ()
 __git_par_cmd_list ()
 {
 	case $cur in
-	-*) __gitcomp "--json --porcelain --help"; return ;;
+	-*) __gitcomp "--json --porcelain --conflicts --help"; return ;;
+	esac
+}
+
+__git_par_cmd_prune ()
+{
+	case $cur in
+	-*) __gitcomp "--dry-run --json --help"; return ;;
 	esac
 }
 
@@ -195,7 +202,7 @@ __git_par_cmd_help ()
 	case $cur in
 	esac
 	case $(__git_par_position "$1") in
-	0) __gitcomp "start finish sync drop list diff path rescued recover run cd shell-init" "" "$cur" ;;
+	0) __gitcomp "start finish sync drop list prune diff path rescued recover run cd shell-init" "" "$cur" ;;
 	esac
 }
 
@@ -213,13 +220,14 @@ _git_par ()
 	'')
 		case $cur in
 		-*) __gitcomp "--help --version" ;;
-		*) __gitcomp "start finish sync drop list diff path rescued recover run cd shell-init help" ;;
+		*) __gitcomp "start finish sync drop list prune diff path rescued recover run cd shell-init help" ;;
 		esac ;;
 	start) __git_par_cmd_start $((i + 1)) ;;
 	finish) __git_par_cmd_finish $((i + 1)) ;;
 	sync) __git_par_cmd_sync $((i + 1)) ;;
 	drop) __git_par_cmd_drop $((i + 1)) ;;
 	list|ls) __git_par_cmd_list $((i + 1)) ;;
+	prune) __git_par_cmd_prune $((i + 1)) ;;
 	diff) __git_par_cmd_diff $((i + 1)) ;;
 	path) __git_par_cmd_path $((i + 1)) ;;
 	rescued) __git_par_cmd_rescued $((i + 1)) ;;

@@ -29,6 +29,7 @@ pub enum Command {
     Drop(DropArgs),
     #[command(visible_alias = "ls")]
     List(ListArgs),
+    Prune(PruneArgs),
     Diff(DiffArgs),
     Path(PathArgs),
     Rescued(RescuedArgs),
@@ -169,6 +170,28 @@ pub struct DropArgs {
     pub wait: bool,
 }
 
+/// Drop every task whose work is already in its base, saying of each task why or why not.
+///
+/// A task goes when its commits are in its base (or in the remote branch its base tracks):
+/// by ancestry, or after a squash or rebase there, seen as equal files, a merge that would
+/// change nothing, or equal patch ids; a task with no commits of its own goes too. It goes as
+/// `git par drop` takes it: its commits are saved under refs/par/rescued/ first. A task is
+/// never pruned while its worktree holds uncommitted or untracked changes, a repository of its
+/// own, or ignored files that par.keepIgnored counts as work, while its HEAD is off its
+/// branch, a merge or rebase waits there, it is locked, a process works inside it, another
+/// git par command works in it, or another task that stays was started from its branch (tasks
+/// started from a task's branch are looked at before it, so both can go in one run).
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Say what would be pruned and why, change nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// A JSON array, one object per task: task, action (pruned, would-prune, kept, failed),
+    /// merged, reason, saved.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Show every task: branch, base, ahead/behind, changes, age, path and anything odd.
 ///
 /// One line a task; on a terminal a header row names the columns. `*` marks the task whose
@@ -195,6 +218,11 @@ pub struct ListArgs {
     /// Stable tab-separated lines for scripts.
     #[arg(long)]
     pub porcelain: bool,
+    /// Also say whether each task's commits merge cleanly into its base's current tip, and
+    /// which other tasks would make it conflict if they were merged first (with the files).
+    /// Worked out with `git merge-tree`; uncommitted changes do not count.
+    #[arg(long)]
+    pub conflicts: bool,
 }
 
 /// Show a task's whole change against its base, committed and uncommitted, as it would merge.

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use serde::Serialize;
 
 use crate::cli::ListArgs;
+use crate::conflicts::{self, Forecast};
 use crate::error::Result;
 use crate::git::status::{self, Status};
 use crate::git::worktrees::Worktree;
@@ -37,6 +38,8 @@ pub struct TaskInfo {
     pub flags: Vec<String>,
     /// The git par command working in the task now (its lease), if any.
     pub busy: Option<Holder>,
+    /// With `--conflicts`: which merges would conflict (see [`crate::conflicts`]).
+    pub conflicts: Option<Forecast>,
     #[serde(skip)]
     last_commit_secs: Option<i64>,
     #[serde(skip)]
@@ -54,18 +57,43 @@ struct Checkout {
 
 pub fn run(args: ListArgs, ui: &mut Ui) -> Result<u8> {
     let repo = crate::open_repo(ui)?;
-    let tasks = collect(&repo);
+    let mut tasks = collect(&repo);
+    if args.conflicts {
+        add_conflicts(&repo, &mut tasks)?;
+    }
     if args.json {
         let json = serde_json::to_string_pretty(&tasks)?;
         ui.println(&json)?;
     } else if args.porcelain {
         for t in &tasks {
-            ui.println(&porcelain_line(t))?;
+            let mut line = porcelain_line(t);
+            if args.conflicts {
+                line.push('\t');
+                line.push_str(&conflicts::porcelain(t.conflicts.as_ref()));
+            }
+            ui.println(&line)?;
         }
     } else {
         print_table(ui, &tasks)?;
     }
     Ok(0)
+}
+
+fn add_conflicts(repo: &Repo, tasks: &mut [TaskInfo]) -> Result<()> {
+    let subjects: Vec<conflicts::Subject> = tasks
+        .iter()
+        .map(|t| conflicts::Subject {
+            task: &t.task,
+            branch: &t.branch,
+            base: t.base.as_deref(),
+        })
+        .collect();
+    let mut forecasts = conflicts::forecast(repo, &subjects);
+    for t in tasks {
+        t.conflicts = forecasts.remove(&t.task);
+    }
+    // A Ctrl-C stopped a merge-tree half-way: the forecast is incomplete, so none is shown.
+    crate::cleanup::check()
 }
 
 fn porcelain_line(t: &TaskInfo) -> String {
@@ -161,12 +189,27 @@ fn print_table(ui: &mut Ui, tasks: &[TaskInfo]) -> Result<()> {
             });
         }
         match flags(i) {
-            Some(t) if !t.flags.is_empty() => line.push_str(&format!(
-                "  {}",
-                ui.paint(&format!("[{}]", t.flags.join(", ")), "31")
-            )),
+            Some(t) => {
+                if let Some(forecast) = &t.conflicts {
+                    let text = forecast.describe(t.base.as_deref());
+                    let clean =
+                        forecast.merges_cleanly == Some(true) && forecast.with_tasks.is_empty();
+                    line.push_str(&format!(
+                        "  {}",
+                        ui.paint(&text, if clean { "32" } else { "33" })
+                    ));
+                }
+                if !t.flags.is_empty() {
+                    line.push_str(&format!(
+                        "  {}",
+                        ui.paint(&format!("[{}]", t.flags.join(", ")), "31")
+                    ));
+                }
+            }
+            None if tasks.iter().any(|t| t.conflicts.is_some()) => {
+                line.push_str("  CONFLICTS  [FLAGS]")
+            }
             None => line.push_str("  [FLAGS]"),
-            _ => {}
         }
         ui.println(line.trim_end())?;
     }
@@ -194,6 +237,7 @@ pub fn collect(repo: &Repo) -> Vec<TaskInfo> {
         current: false,
         flags: Vec::new(),
         busy: None,
+        conflicts: None,
         last_commit_secs: None,
         started_secs: None,
         checkout: None,

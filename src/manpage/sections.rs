@@ -139,7 +139,10 @@ fn output_formats() -> Vec<Block> {
         item("current", "true for the task whose worktree holds the current directory."),
         item("flags", "A list of strings, each naming something odd: merging, rebasing, cherry-picking, reverting, bisecting, applying-patches (a git operation waits in the task's worktree), interrupted (an interrupted git par command worked in the task; git par recover puts it right), no-record (a branch without git par's record), missing (the worktree folder is gone), prunable (git's record of the worktree names a .git that is gone and it is not locked: git worktree prune would forget it), locked (the worktree is locked), other-branch (the worktree has another branch checked out), unregistered (a folder git does not know as a worktree), no-worktree, no-branch, status-failed (git status failed in the worktree), busy (a git par command works in the task now)."),
         item("busy", "The git par command working in the task now, as an object with pid, command (as git par drop x) and since (seconds since the epoch), or null."),
-        p("git par list --porcelain prints one line per task with these fields separated by tabs: task, branch, base, ahead, behind, staged, unstaged, untracked, last_commit, path, flags (joined with commas), started. A field with no value is -."),
+        item("conflicts", "With --conflicts, an object: merges_cleanly (whether the task's commits merge into its base's current tip without a conflict; null when that could not be worked out), base_files (the files that would conflict with the base), with_tasks (a list of objects with task and files: other tasks of the same base that, merged first, would make this one conflict in those files, beyond base_files), and reason (why the task could not be looked at, or null). Without --conflicts, null."),
+        p("git par list --porcelain prints one line per task with these fields separated by tabs: task, branch, base, ahead, behind, staged, unstaged, untracked, last_commit, path, flags (joined with commas), started. A field with no value is -. With --conflicts a thirteenth field follows: - when not worked out, :clean, or what the task would conflict with, separated by spaces: :base for its base, then the names of the other tasks."),
+        p("git par prune --json prints a JSON array with one object per task: task, action (pruned; would-prune with --dry-run; kept; failed, when the drop refused), merged (how its work shows in its base: empty, same-commit, ancestor, no-changes, same-tree, merge-adds-nothing, squash-patch-id, rebase-patch-ids; or null), reason (in words, why it went or stayed) and saved (the refs/par/rescued/ ref its commits were saved under, or null)."),
+        p("git par list --conflicts works with git merge-tree --write-tree, which touches no worktree, index or ref. Only committed work counts: uncommitted changes are in no merge until they are committed. A task that conflicts with its base is not counted as merged first for the others. Tasks whose changed paths meet nowhere (no common path, no file where the other has a folder, no file added in a folder the other emptied) cannot conflict and are not merged at all."),
     ]
 }
 
@@ -200,6 +203,12 @@ fn examples() -> Vec<Block> {
         example(&[
             "$ git par start fix-login --from refs/par/rescued/fix-login/20261121-214203",
             "$ git par rescued --prune --older-than 30d",
+        ]),
+        p("See which tasks would conflict before finishing any, then drop those already merged upstream (squashed or rebased there), looking first:"),
+        example(&[
+            "$ git par list --conflicts",
+            "$ git par prune --dry-run",
+            "$ git par prune",
         ]),
         p("Tasks as data, for scripts:"),
         example(&["$ git par list --json", "$ git par list --porcelain | cut -f1,4"]),

@@ -11,6 +11,7 @@ pub mod finish;
 pub mod gate;
 pub mod guard;
 pub mod lease;
+pub mod prune;
 pub mod start;
 pub mod sync;
 

@@ -9,7 +9,7 @@
 //! and nested repositories, fetched into the main repository first. The message lists each
 //! parent and where it came from ([`record`]). Other ignored files are build output.
 
-mod inner;
+pub(crate) mod inner;
 pub mod record;
 pub mod restore;
 

@@ -258,6 +258,7 @@ pub fn remove_empty(repo: &Repo, ui: &mut Ui, lease: &Lease, record: &TaskRecord
     let request = drop::Request {
         force: false,
         stop_processes: false,
+        only_clean: false,
     };
     drop::drop_task(repo, ui, lease, record, &request).map(|_| ())
 }

@@ -3,6 +3,7 @@
 
 mod attacks;
 mod concurrency;
+mod conflicts;
 mod deletion;
 mod drop;
 mod env;
@@ -14,6 +15,7 @@ mod model;
 mod native;
 mod newcomer;
 mod prompts;
+mod prune;
 mod recover;
 mod relative;
 mod requirements;

@@ -59,6 +59,7 @@ const KINDS: &[(&str, u32)] = &[
     ("sync", 5),
     ("run", 5),
     ("list", 3),
+    ("prune", 3),
     ("recover", 4),
     ("crash", 9),
 ];
@@ -94,6 +95,7 @@ const FAILPOINTS: &[(&str, &[&str])] = &[
     ),
     ("drop", &["drop:saved", "teardown:trashed"]),
     ("sync", &["sync:set-aside", "sync:before", "sync:put-back"]),
+    ("prune", &["drop:saved", "teardown:trashed"]),
 ];
 
 /// xorshift64*, seeded through splitmix64: no dependency, the same sequence everywhere.
@@ -551,13 +553,19 @@ impl<'a> Model<'a> {
                 let args = self.command_args(kind, &task, step);
                 self.par(args, None)?;
             }
+            "prune" => {
+                let args = self.command_args(kind, "", step);
+                self.par(args, None)?;
+            }
             "recover" => {
                 let json = self.rng.chance(30);
                 self.recover(json)?;
             }
             "crash" => {
                 let task = self.any_task();
-                let what = *self.rng.pick(&["start", "finish", "drop", "sync", "run"]);
+                let what = *self
+                    .rng
+                    .pick(&["start", "finish", "drop", "sync", "run", "prune"]);
                 let args = if what == "start" {
                     let task = self.new_task();
                     self.start_args(&task)
@@ -636,7 +644,17 @@ impl<'a> Model<'a> {
                     script,
                 ]);
             }
-            "list" => args.push("--json".to_string()),
+            "list" => {
+                args.push("--json".to_string());
+                if self.rng.chance(50) {
+                    args.push("--conflicts".to_string());
+                }
+            }
+            "prune" => {
+                if self.rng.chance(30) {
+                    args.push("--dry-run".to_string());
+                }
+            }
             _ => unreachable!("{kind}"),
         }
         args
