@@ -85,7 +85,7 @@ fn list_conflicts_names_the_base_and_the_tasks_each_task_would_conflict_with() {
     let line = |t: &str| {
         table
             .lines()
-            .find(|l| l.starts_with(&format!("{t} ")))
+            .find(|l| l.trim_start().starts_with(&format!("{t} ")))
             .unwrap_or_default()
             .to_string()
     };
@@ -97,7 +97,7 @@ fn list_conflicts_names_the_base_and_the_tasks_each_task_would_conflict_with() {
         .lines()
         .map(|l| {
             let f: Vec<&str> = l.split('\t').collect();
-            format!("{} {}", f[0], f[11])
+            format!("{} {}", f[0], f[12])
         })
         .collect();
     assert_eq!(fields, ["a b", "b a", "c :base", "d :clean", "e :clean"]);
