@@ -126,8 +126,8 @@ pub fn die_with_parent(cmd: &mut std::process::Command) {
     }
 }
 
-/// Without Linux's parent-death signal (macOS, the BSDs), a command's own process is stopped
-/// by the [`GroupKeeper`], which holds its process group.
+/// Without Linux's parent-death signal (macOS, the BSDs) a command outlives a git-par that is
+/// killed, unless it runs under a [`GroupKeeper`] (a run of many tasks), which stops its group.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub fn die_with_parent(_cmd: &mut std::process::Command) {}
 
