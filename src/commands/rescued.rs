@@ -67,8 +67,14 @@ pub fn run(args: RescuedArgs, ui: &mut Ui) -> Result<u8> {
         ui.note("No saved work.");
     }
     for r in &all {
+        let base = r
+            .base
+            .as_ref()
+            .and_then(|b| b.branch.as_deref())
+            .map(|branch| format!(" (from {branch})"))
+            .unwrap_or_default();
         ui.println(&format!(
-            "{}  {} ago  {}  task '{}': {}",
+            "{}  {} ago  {}  task '{}'{base}: {}",
             r.date, r.age, r.refname, r.task, r.holds
         ))?;
         ui.println(&format!("    restore: {}", r.restore))?;

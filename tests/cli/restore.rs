@@ -206,7 +206,8 @@ fn rescued_lists_by_task_and_age_and_deletes_only_what_it_is_told() {
     );
     let only_t = env.par(["rescued", "t"]).ok().stdout;
     assert!(!only_t.contains("task 'old'"), "{only_t}");
-    assert!(only_t.contains("task 't'"), "{only_t}");
+    assert!(only_t.contains("task 't' (from main): "), "{only_t}");
+    assert!(shown.contains("task 'old': "), "no base recorded: {shown}");
 
     // --prune deletes only what is older than asked; --dry-run nothing.
     let run = env
