@@ -7,7 +7,7 @@ use std::path::Path;
 use git2::{ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
 use nix::sys::statvfs::statvfs;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 
 const BLOCK: u64 = 4096;
 
@@ -88,7 +88,8 @@ pub fn ensure(repo: &Repository, commit: Oid, path: &Path, margin: u64, task: &s
             human(free),
             path.display()
         ))
-        .hint("free some space, or lower the margin with 'git config par.minFreeSpace <size>'"));
+        .hint("free some space, or lower the margin with 'git config par.minFreeSpace <size>'")
+        .because(Refusal::NoSpace));
     }
     Ok(())
 }
