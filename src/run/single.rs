@@ -274,7 +274,7 @@ impl One<'_> {
             // command typed alone.
             return Err(Error::interrupted(Signal::SIGINT));
         }
-        if !exit.success() {
+        if !exit.success() && !timed_out {
             return Ok(exit.status().clamp(0, 255) as u8);
         }
         Ok(match self.report.reason {

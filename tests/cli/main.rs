@@ -16,5 +16,6 @@ mod prompts;
 mod recover;
 mod rescue;
 mod run;
+mod run_engine;
 mod run_pty;
 mod shells;

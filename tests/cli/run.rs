@@ -16,7 +16,7 @@ use crate::env::{Run, TestEnv, BIN};
 
 /// `git-par` started in `repo/` in a process group of its own (so a test's terminal, if
 /// any, plays no part), for tests that signal it.
-fn spawn_par(env: &TestEnv, args: &[&str]) -> Child {
+pub(crate) fn spawn_par(env: &TestEnv, args: &[&str]) -> Child {
     let mut cmd = env.command(BIN, &env.repo());
     cmd.args(args)
         .stdin(Stdio::null())
@@ -26,13 +26,13 @@ fn spawn_par(env: &TestEnv, args: &[&str]) -> Child {
     cmd.spawn().expect("spawn git-par")
 }
 
-fn signal(child: &Child, sig: Signal) {
+pub(crate) fn signal(child: &Child, sig: Signal) {
     kill(Pid::from_raw(child.id() as i32), sig).expect("signal git-par");
 }
 
 /// Waits until `path` exists (a command writes it once it runs).
 #[track_caller]
-fn wait_for(path: &Path) {
+pub(crate) fn wait_for(path: &Path) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while !path.exists() {
         assert!(
@@ -45,7 +45,7 @@ fn wait_for(path: &Path) {
 }
 
 /// Processes (not zombies) whose working directory is inside `dir`.
-fn processes_in(dir: &Path) -> Vec<String> {
+pub(crate) fn processes_in(dir: &Path) -> Vec<String> {
     let mut found = Vec::new();
     for entry in fs::read_dir("/proc").expect("/proc").flatten() {
         let Ok(cwd) = fs::read_link(entry.path().join("cwd")) else {
@@ -65,7 +65,7 @@ fn processes_in(dir: &Path) -> Vec<String> {
 
 /// Asserts that no process is left in the temp dir (allowing a moment for the kernel).
 #[track_caller]
-fn assert_nothing_running(env: &TestEnv) {
+pub(crate) fn assert_nothing_running(env: &TestEnv) {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let left = processes_in(&env.root());
@@ -78,26 +78,26 @@ fn assert_nothing_running(env: &TestEnv) {
 }
 
 /// Waits for `child` and checks that it died of `sig`, as a shell would see it.
-fn died_of(child: Child, sig: Signal) -> Run {
+pub(crate) fn died_of(child: Child, sig: Signal) -> Run {
     let (status, run) = finish_output(child);
     assert_eq!(status.signal(), Some(sig as i32), "{}", run.stderr);
     run
 }
 
-fn assert_within(started: Instant, most: Duration) {
+pub(crate) fn assert_within(started: Instant, most: Duration) {
     assert!(started.elapsed() < most, "took {:?}", started.elapsed());
 }
 
-fn finish_output(child: Child) -> (std::process::ExitStatus, Run) {
+pub(crate) fn finish_output(child: Child) -> (std::process::ExitStatus, Run) {
     let out = child.wait_with_output().expect("wait for git-par");
     (out.status, out.into())
 }
 
-fn json(run: &Run) -> Value {
+pub(crate) fn json(run: &Run) -> Value {
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
 }
 
-fn task_json<'a>(summary: &'a Value, task: &str) -> &'a Value {
+pub(crate) fn task_json<'a>(summary: &'a Value, task: &str) -> &'a Value {
     summary["tasks"]
         .as_array()
         .expect("tasks")
@@ -106,7 +106,7 @@ fn task_json<'a>(summary: &'a Value, task: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {task} in {summary}"))
 }
 
-fn ready(env: &TestEnv, task: &str) -> PathBuf {
+pub(crate) fn ready(env: &TestEnv, task: &str) -> PathBuf {
     env.root().join(format!("ready-{task}"))
 }
 
