@@ -28,6 +28,8 @@ pub enum Values {
     Text,
     /// A command and its arguments (after `--`): the shell's own completion.
     CommandLine,
+    /// A file name.
+    File,
 }
 
 #[derive(Debug, Clone)]
@@ -111,7 +113,8 @@ fn values_of(sub: &str, arg: &Arg) -> Result<Values, String> {
         (_, "task" | "tasks") => Values::Task,
         (_, "base") => Values::Revision,
         (_, "into") => Values::Branch,
-        (_, "message" | "jobs") => Values::Text,
+        (_, "message" | "jobs" | "timeout") => Values::Text,
+        (_, "events" | "tasks_from") => Values::File,
         (_, "command") => Values::CommandLine,
         (_, id) => {
             return Err(format!(
