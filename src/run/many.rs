@@ -208,6 +208,7 @@ impl Run<'_> {
                 Err(RecvTimeoutError::Disconnected) => break,
             }
             self.enforce_limits(ui);
+            self.show_counts();
         }
         if let Some(sig) = cleanup::pending() {
             return self.stop(ui, sig);
@@ -219,6 +220,32 @@ impl Run<'_> {
             super::print_json(ui, &reports, None)?;
         }
         Ok(outcome::exit_status(reports.iter().map(|r| r.reason)))
+    }
+
+    /// `3 running, 12 queued, 5 merged, 2 kept`: for a view that has no line for each task.
+    fn show_counts(&mut self) {
+        let (mut queued, mut running, mut merged, mut kept, mut removed) = (0, 0, 0, 0, 0);
+        for slot in &self.slots {
+            match (slot.settled, slot.report.outcome) {
+                (false, _) if slot.lease.is_none() => queued += 1,
+                (false, _) => running += 1,
+                (true, Outcome::Merged) => merged += 1,
+                (true, Outcome::Kept) => kept += 1,
+                (true, Outcome::Removed) => removed += 1,
+            }
+        }
+        let parts: Vec<String> = [
+            (running, "in hand"),
+            (queued, "queued"),
+            (merged, "merged"),
+            (kept, "kept"),
+            (removed, "removed"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, word)| format!("{n} {word}"))
+        .collect();
+        self.view.counts(&parts.join(", "));
     }
 
     fn emit(&mut self, ui: &mut Ui, i: usize, event: Event) {
@@ -452,7 +479,7 @@ impl Run<'_> {
                     let after_ms = slot.started.map_or(0, |s| (now - s).as_millis() as u64);
                     self.emit(ui, i, Event::TimedOut { after_ms });
                     self.view
-                        .show(ui, i, Mark::Bad, "timed out: stopping the command");
+                        .show(ui, i, Mark::Waiting, "timed out: stopping the command");
                 }
                 Limit::Stopping(since) if now >= since + grace => {
                     proc.signal_group(Signal::SIGKILL);
