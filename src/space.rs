@@ -79,6 +79,11 @@ pub fn human(bytes: u64) -> String {
 /// Refuses when the checkout of `commit` at `path` would leave less than `margin` free.
 pub fn ensure(repo: &Repository, commit: Oid, path: &Path, margin: u64, task: &str) -> Result<()> {
     let needed = checkout_size(repo, commit)?;
+    ensure_free(needed, path, margin, task)
+}
+
+/// Refuses when `needed` bytes at `path` would leave less than `margin` free.
+pub fn ensure_free(needed: u64, path: &Path, margin: u64, task: &str) -> Result<()> {
     let free = available(path)?;
     if free < needed.saturating_add(margin) {
         return Err(Error::failed(format!(

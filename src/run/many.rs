@@ -1,14 +1,19 @@
-//! Many tasks: at most `jobs` commands at once, each in a process group of its own with its
-//! output in a log file, tasks created (`--start`) just before their turn and finished
-//! (`--finish`) one at a time as soon as their command's whole process group is done.
+//! Many tasks: at most `jobs` in hand at once (being created or running their command), each
+//! command in a process group of its own with its output in a log file, tasks created
+//! (`--start`) just before their turn and finished (`--finish`) one at a time as soon as
+//! their command's whole process group is done.
 //!
-//! Commands are spawned from the main thread (so they die with it, see
-//! [`cleanup::die_with_parent`]); one small thread per running command reaps it, waits for
-//! the rest of its process group, and reports its output; the main thread creates,
-//! finishes, stops commands at their time limit and handles signals. A task whose checkout
+//! Tasks are created on threads of their own, several at once: `start` registers each
+//! worktree under the repository lock (git's `worktree add` is not safe to run twice at
+//! once) and checks it out outside it. Commands are spawned from the main thread (so they
+//! die with it, see [`cleanup::die_with_parent`]); one small thread per running command
+//! reaps it, waits for the rest of its process group, and reports its output; the main
+//! thread finishes tasks (while others are still being created), stops commands at their
+//! time limit and handles signals. A task whose checkout
 //! does not fit on the disk waits until a finished task frees space, and is given up (reason
 //! no-space) only when nothing else runs.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -67,8 +72,10 @@ enum Limit {
 
 struct Slot {
     name: String,
-    /// Held from the task's turn until the run ends.
+    /// Held from the task's turn until the run ends (by its creating thread meanwhile).
     lease: Option<Lease>,
+    /// Being created, on a thread of its own.
+    creating: bool,
     record: Option<TaskRecord>,
     created: bool,
     /// Branch tip when the command started.
@@ -83,8 +90,13 @@ struct Slot {
     report: Report,
 }
 
-/// What a command's thread tells the main thread.
+/// What a creating thread hands back: the lease, the task (or why not), what it printed.
+type Created = (Lease, Result<(TaskRecord, bool)>, String);
+
+/// What a creating or command's thread tells the main thread.
 enum Msg {
+    /// A task was created (or not), with its lease back and what the creation printed.
+    Created(usize, Box<Created>),
     /// New output: lines in the log so far, and the last one.
     Output(usize, u64, Option<String>),
     /// The command's main process ended.
@@ -111,6 +123,10 @@ struct Run<'a> {
     rx: Receiver<Msg>,
     /// Commands whose process group is not done yet.
     active: usize,
+    /// Tasks being created.
+    creating: usize,
+    /// Tasks waiting for their turn, in order.
+    queue: VecDeque<usize>,
     /// A task waits for disk space: no other is created until a task is done.
     space_wait: bool,
     journal: Journal,
@@ -132,6 +148,7 @@ pub fn run(repo: &Repo, ui: &mut Ui, settings: &Settings, tasks: &[String]) -> R
         slots.push(Slot {
             name: name.clone(),
             lease: None,
+            creating: false,
             record,
             created: false,
             before: None,
@@ -163,6 +180,8 @@ pub fn run(repo: &Repo, ui: &mut Ui, settings: &Settings, tasks: &[String]) -> R
         tx,
         rx,
         active: 0,
+        creating: 0,
+        queue: (0..tasks.len()).collect(),
         space_wait: false,
         journal,
         keeper,
@@ -178,28 +197,19 @@ impl Run<'_> {
         for i in 0..self.slots.len() {
             self.emit(ui, i, Event::Queued);
         }
-        let mut next = 0;
         while cleanup::pending().is_none() {
-            while self.active < self.settings.jobs && next < self.slots.len() && !self.space_wait {
-                match self.launch(ui, next) {
-                    Launch::Taken => next += 1,
-                    Launch::NoSpace(err) if self.active == 0 => {
-                        // Nothing else runs that could free space: give this one up.
-                        self.view.with_ui(ui, |ui| ui.error(&err));
-                        self.not_started(ui, next, Reason::NoSpace, &err);
-                        next += 1;
-                    }
-                    Launch::NoSpace(_) => {
-                        self.view
-                            .show(ui, next, Mark::Waiting, "waiting for disk space");
-                        self.space_wait = true;
-                    }
+            while self.active + self.creating < self.settings.jobs && !self.space_wait {
+                let Some(i) = self.queue.pop_front() else {
+                    break;
+                };
+                if let Launch::NoSpace(err) = self.launch(ui, i) {
+                    self.no_space(ui, i, err);
                 }
                 if cleanup::pending().is_some() {
                     break;
                 }
             }
-            if self.active == 0 && next >= self.slots.len() {
+            if self.active == 0 && self.creating == 0 && self.queue.is_empty() {
                 break;
             }
             match self.rx.recv_timeout(child::POLL * 5) {
@@ -227,7 +237,7 @@ impl Run<'_> {
         let (mut queued, mut running, mut merged, mut kept, mut removed) = (0, 0, 0, 0, 0);
         for slot in &self.slots {
             match (slot.settled, slot.report.outcome) {
-                (false, _) if slot.lease.is_none() => queued += 1,
+                (false, _) if slot.lease.is_none() && !slot.creating => queued += 1,
                 (false, _) => running += 1,
                 (true, Outcome::Merged) => merged += 1,
                 (true, Outcome::Kept) => kept += 1,
@@ -258,8 +268,22 @@ impl Run<'_> {
         self.repo.par_dir().join("logs").join(format!("{file}.log"))
     }
 
-    /// Takes task `i`'s lease, creates the task if needed (when its checkout fits), then
-    /// starts its command.
+    /// Task `i`'s checkout does not fit now: it waits for a task to free space, unless none
+    /// is in hand that could.
+    fn no_space(&mut self, ui: &mut Ui, i: usize, err: Error) {
+        if self.active == 0 && self.creating == 0 {
+            self.view.with_ui(ui, |ui| ui.error(&err));
+            self.not_started(ui, i, Reason::NoSpace, &err);
+            return;
+        }
+        self.view
+            .show(ui, i, Mark::Waiting, "waiting for disk space");
+        self.queue.push_front(i);
+        self.space_wait = true;
+    }
+
+    /// Takes task `i`'s lease, then starts its creation (when its checkout fits) or its
+    /// command.
     fn launch(&mut self, ui: &mut Ui, i: usize) -> Launch {
         let (repo, settings, name) = (self.repo, self.settings, self.slots[i].name.clone());
         if self.slots[i].lease.is_none() {
@@ -277,7 +301,7 @@ impl Run<'_> {
         }
         if self.slots[i].record.is_none() {
             let fits = super::base_commit(repo, settings)
-                .and_then(|commit| super::check_space(repo, commit, &name));
+                .and_then(|commit| super::check_space(repo, commit, &name, self.creating));
             match fits {
                 Err(err) if err.refusal == Some(Refusal::NoSpace) => return Launch::NoSpace(err),
                 Err(err) => {
@@ -289,33 +313,94 @@ impl Run<'_> {
             }
             self.view.show(ui, i, Mark::Waiting, "creating the task");
             self.emit(ui, i, Event::Creating);
-            let Some(lease) = self.slots[i].lease.as_ref() else {
-                return Launch::Taken;
-            };
-            let prepared = self
-                .view
-                .with_ui(ui, |ui| super::prepare(repo, ui, settings, lease, &name));
-            match prepared {
-                Ok((record, created)) => {
-                    if created {
-                        self.note_created(&record);
-                    }
-                    let path = record.path.clone();
-                    self.slots[i].record = Some(record);
-                    self.slots[i].created = created;
-                    self.emit(ui, i, Event::Created { path });
+            if let Err(err) = self.create(i) {
+                self.view.with_ui(ui, |ui| ui.error(&err));
+                self.not_started(ui, i, Reason::NotStarted, &err);
+            }
+            return Launch::Taken;
+        }
+        self.start_command(ui, i);
+        Launch::Taken
+    }
+
+    /// Creates task `i` on a thread of its own, with its own handle on the repository; the
+    /// lease goes with it and comes back in [`Msg::Created`].
+    fn create(&mut self, i: usize) -> Result<()> {
+        let repo = self.repo.reopen()?;
+        let Some(lease) = self.slots[i].lease.take() else {
+            return Ok(());
+        };
+        let settings = self.settings.clone();
+        let name = self.slots[i].name.clone();
+        let tx = self.tx.clone();
+        self.creating += 1;
+        self.slots[i].creating = true;
+        thread::spawn(move || {
+            let printed = Arc::new(Mutex::new(Vec::new()));
+            let mut ui = Ui::capture(
+                Box::new(Shared(printed.clone())),
+                Box::new(Shared(printed.clone())),
+            );
+            let result = super::prepare(&repo, &mut ui, &settings, &lease, &name);
+            drop(ui);
+            let text = printed
+                .lock()
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            let _ = tx.send(Msg::Created(i, Box::new((lease, result, text))));
+        });
+        Ok(())
+    }
+
+    /// Task `i` was created (or not): its command starts, unless the run is stopping.
+    fn created(
+        &mut self,
+        ui: &mut Ui,
+        i: usize,
+        lease: Lease,
+        result: Result<(TaskRecord, bool)>,
+        printed: &str,
+    ) {
+        self.creating -= 1;
+        self.slots[i].creating = false;
+        self.slots[i].lease = Some(lease);
+        self.view.with_ui(ui, |ui| {
+            for line in printed.lines() {
+                ui.note(line);
+            }
+        });
+        match result {
+            Ok((record, created)) => {
+                if created {
+                    self.note_created(&record);
                 }
-                Err(err) => {
-                    if !matches!(err.kind, Kind::Interrupted(_)) {
-                        self.view.with_ui(ui, |ui| ui.error(&err));
-                    }
-                    self.not_started(ui, i, Reason::of_start(&err), &err);
-                    return Launch::Taken;
+                let path = record.path.clone();
+                self.slots[i].record = Some(record);
+                self.slots[i].created = created;
+                self.emit(ui, i, Event::Created { path });
+                if cleanup::pending().is_none() {
+                    self.start_command(ui, i);
                 }
             }
+            Err(err) if err.refusal == Some(Refusal::NoSpace) => {
+                // Another checkout took the space meanwhile.
+                self.space_wait = false;
+                self.no_space(ui, i, err);
+            }
+            Err(err) => {
+                self.space_wait = false;
+                if !matches!(err.kind, Kind::Interrupted(_)) {
+                    self.view.with_ui(ui, |ui| ui.error(&err));
+                }
+                self.not_started(ui, i, Reason::of_start(&err), &err);
+            }
         }
+    }
+
+    /// Starts task `i`'s command in its worktree.
+    fn start_command(&mut self, ui: &mut Ui, i: usize) {
         let Some(record) = self.slots[i].record.clone() else {
-            return Launch::Taken;
+            return;
         };
         let log = self.log_path(&record.task);
         self.slots[i].report.log = Some(log.clone());
@@ -328,7 +413,7 @@ impl Run<'_> {
             Err(err) => {
                 self.view.with_ui(ui, |ui| ui.error(&err));
                 self.not_started(ui, i, Reason::NotStarted, &err);
-                return Launch::Taken;
+                return;
             }
         };
         let started = Instant::now();
@@ -375,7 +460,6 @@ impl Run<'_> {
         };
         let tx = self.tx.clone();
         thread::spawn(move || watch(&watched, &tx));
-        Launch::Taken
     }
 
     /// Keeps the journal's list of running commands current, for recovery after a crash.
@@ -419,6 +503,10 @@ impl Run<'_> {
 
     fn handle(&mut self, ui: &mut Ui, msg: Msg) {
         match msg {
+            Msg::Created(i, created) => {
+                let (lease, result, printed) = *created;
+                self.created(ui, i, lease, result, &printed)
+            }
             Msg::Output(i, lines, last_line) => {
                 self.emit(ui, i, Event::Output { lines, last_line })
             }
@@ -668,7 +756,10 @@ impl Run<'_> {
         let deadline = Instant::now() + self.repo.config.kill_timeout;
         let mut killed = false;
         // Then wait for what the commands started, which may outlive them.
-        while self.active > 0 || running.iter().any(|p| child::group_alive(p.pid)) {
+        while self.active > 0
+            || self.creating > 0
+            || running.iter().any(|p| child::group_alive(p.pid))
+        {
             if !killed && (cleanup::presses() >= 2 || Instant::now() >= deadline) {
                 for proc in &running {
                     proc.signal_group(Signal::SIGKILL);
@@ -773,6 +864,22 @@ impl Run<'_> {
                 }
             }
         }
+    }
+}
+
+/// Where a creating thread's `Ui` writes, to be shown by the main thread.
+struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Shared {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut buf) = self.0.lock() {
+            buf.extend_from_slice(data);
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

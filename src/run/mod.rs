@@ -30,6 +30,7 @@ use events::Event;
 use outcome::{Failure, Outcome, Reason};
 
 /// What the user asked for, shared by both modes.
+#[derive(Clone)]
 pub struct Settings {
     pub command: Vec<String>,
     pub start: bool,
@@ -109,11 +110,12 @@ pub fn base_commit(repo: &Repo, settings: &Settings) -> Result<git2::Oid> {
     }
 }
 
-/// The same refusal as `git par start` when the checkout of a new task would not fit.
-pub fn check_space(repo: &Repo, commit: git2::Oid, task: &str) -> Result<()> {
-    space::ensure(
-        &repo.git,
-        commit,
+/// The same refusal as `git par start` when the checkout of a new task would not fit, with
+/// room kept for `in_flight` other checkouts of the same size being written now.
+pub fn check_space(repo: &Repo, commit: git2::Oid, task: &str, in_flight: usize) -> Result<()> {
+    let one = space::checkout_size(&repo.git, commit)?;
+    space::ensure_free(
+        one.saturating_mul(in_flight as u64 + 1),
         &task::worktree_path(repo, task),
         repo.config.min_free_space,
         task,

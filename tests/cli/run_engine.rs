@@ -468,3 +468,64 @@ fn recover_after_kill_9_removes_the_runs_empty_tasks_and_reports_the_others() {
     assert_eq!(env.read("repo.par/work/u"), "u\n");
     env.assert_nothing_to_recover();
 }
+
+/// The index of the first event of `task` named `kind`.
+fn position(events: &[Value], task: &str, kind: &str) -> usize {
+    events
+        .iter()
+        .position(|e| e["task"] == task && e["event"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} event for {task}"))
+}
+
+#[test]
+fn tasks_are_created_several_at_once_and_merged_while_others_are_still_being_created() {
+    let env = TestEnv::new();
+    // The checkout of each task runs the post-checkout hook: slow for the `slow*` tasks.
+    let hooks = env.repo().join(".git/hooks");
+    fs::create_dir_all(&hooks).expect("hooks");
+    env.write(
+        "repo/.git/hooks/post-checkout",
+        "#!/bin/sh\ncase \"$PWD\" in */slow*) sleep 1.5;; esac\n",
+    );
+    let hook = hooks.join("post-checkout");
+    let mut perms = fs::metadata(&hook).expect("hook").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    fs::set_permissions(&hook, perms).expect("chmod");
+    let file = env.root().join("events.jsonl");
+    let started = Instant::now();
+    env.par([
+        "run",
+        "slow1",
+        "slow2",
+        "slow3",
+        "quick",
+        "-j",
+        "4",
+        "--start",
+        "--finish",
+        "--events",
+        file.to_str().expect("path"),
+        "--",
+        "true",
+    ])
+    .ok();
+    let took = started.elapsed();
+    // One after another the three slow checkouts alone would take 4.5 s.
+    assert!(took < Duration::from_millis(4000), "{took:?}");
+    let all = events(&file);
+    let first_created = all
+        .iter()
+        .position(|e| e["event"] == "created")
+        .expect("created");
+    for task in ["slow1", "slow2", "slow3", "quick"] {
+        assert!(position(&all, task, "creating") < first_created, "{all:?}");
+    }
+    for task in ["slow1", "slow2", "slow3"] {
+        assert!(
+            position(&all, "quick", "merged") < position(&all, task, "created"),
+            "{all:?}"
+        );
+    }
+    assert_eq!(env.branches(), vec!["main"]);
+    assert_eq!(env.worktrees().len(), 1);
+}
