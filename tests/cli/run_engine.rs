@@ -529,3 +529,94 @@ fn tasks_are_created_several_at_once_and_merged_while_others_are_still_being_cre
     assert_eq!(env.branches(), vec!["main"]);
     assert_eq!(env.worktrees().len(), 1);
 }
+
+/// A small tmpfs mounted for one test, unmounted when dropped.
+struct Tmpfs(std::path::PathBuf);
+
+impl Tmpfs {
+    /// Mounts one of `size` (`800k`), or says why it cannot: only root may mount here.
+    fn mount(dir: std::path::PathBuf, size: &str) -> Result<Tmpfs, String> {
+        fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir)
+            .output()
+            .map_err(|e| format!("could not run mount: {e}"))?;
+        match out.status.success() {
+            true => Ok(Tmpfs(dir)),
+            false => Err(String::from_utf8_lossy(&out.stderr).trim().to_string()),
+        }
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// On a file system with room for two checkouts, the third task waits until a finished task
+/// frees space, then is created and merged like the others.
+#[test]
+fn a_task_that_does_not_fit_waits_for_space_freed_by_finished_tasks() {
+    let env = TestEnv::new();
+    env.write("repo/big", &"0123456789abcdef".repeat(300 * 64));
+    env.commit_all("repo", "big");
+    let disk = env.root().join("disk");
+    let _mounted = match Tmpfs::mount(disk.clone(), "800k") {
+        Ok(mounted) => mounted,
+        Err(why) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "cannot mount a tmpfs under CI: {why}"
+            );
+            eprintln!("skipped: cannot mount a tmpfs ({why}); run as root to test the disk queue");
+            return;
+        }
+    };
+    env.git_in(
+        "repo",
+        ["config", "par.worktreeDir", disk.to_str().expect("path")],
+    )
+    .ok();
+    env.git_in("repo", ["config", "par.minFreeSpace", "64k"])
+        .ok();
+    let file = env.root().join("events.jsonl");
+    let script = "sleep 0.5; echo {task} > {task}.txt && git add . && git commit -qm {task}";
+    let run = env
+        .par([
+            "run",
+            "a",
+            "b",
+            "c",
+            "-j",
+            "3",
+            "--start",
+            "--finish",
+            "--events",
+            file.to_str().expect("path"),
+            "--",
+            "sh",
+            "-c",
+            script,
+        ])
+        .ok();
+    assert!(
+        run.stderr.contains("c: waiting for disk space"),
+        "{}",
+        run.stderr
+    );
+    let all = events(&file);
+    let first_merged = all
+        .iter()
+        .position(|e| e["event"] == "merged")
+        .expect("merged");
+    assert!(position(&all, "c", "created") > first_merged, "{all:?}");
+    for task in ["a", "b", "c"] {
+        assert_eq!(env.read(&format!("repo/{task}.txt")), format!("{task}\n"));
+    }
+    assert_eq!(env.branches(), vec!["main"]);
+}
