@@ -74,8 +74,8 @@ struct Slot {
     name: String,
     /// Held from the task's turn until the run ends (by its creating thread meanwhile).
     lease: Option<Lease>,
-    /// Being created, on a thread of its own.
-    creating: bool,
+    /// Being created or finished on a thread of its own, which has its lease meanwhile.
+    away: bool,
     record: Option<TaskRecord>,
     created: bool,
     /// Branch tip when the command started.
@@ -93,10 +93,16 @@ struct Slot {
 /// What a creating thread hands back: the lease, the task (or why not), what it printed.
 type Created = (Lease, Result<(TaskRecord, bool)>, String);
 
+/// What a finishing thread hands back: the lease, the branch merged into and where it
+/// points now (or why not), what it printed.
+type Finished = (Lease, Result<(String, Option<String>)>, String);
+
 /// What a creating or command's thread tells the main thread.
 enum Msg {
     /// A task was created (or not), with its lease back and what the creation printed.
     Created(usize, Box<Created>),
+    /// A task was finished (or not).
+    Finished(usize, Box<Finished>),
     /// New output: lines in the log so far, and the last one.
     Output(usize, u64, Option<String>),
     /// The command's main process ended.
@@ -125,6 +131,8 @@ struct Run<'a> {
     active: usize,
     /// Tasks being created.
     creating: usize,
+    /// Tasks being finished.
+    finishing: usize,
     /// Tasks waiting for their turn, in order.
     queue: VecDeque<usize>,
     /// A task waits for disk space: no other is created until a task is done.
@@ -148,7 +156,7 @@ pub fn run(repo: &Repo, ui: &mut Ui, settings: &Settings, tasks: &[String]) -> R
         slots.push(Slot {
             name: name.clone(),
             lease: None,
-            creating: false,
+            away: false,
             record,
             created: false,
             before: None,
@@ -181,6 +189,7 @@ pub fn run(repo: &Repo, ui: &mut Ui, settings: &Settings, tasks: &[String]) -> R
         rx,
         active: 0,
         creating: 0,
+        finishing: 0,
         queue: (0..tasks.len()).collect(),
         space_wait: false,
         journal,
@@ -209,7 +218,7 @@ impl Run<'_> {
                     break;
                 }
             }
-            if self.active == 0 && self.creating == 0 && self.queue.is_empty() {
+            if self.active + self.creating + self.finishing == 0 && self.queue.is_empty() {
                 break;
             }
             match self.rx.recv_timeout(child::POLL * 5) {
@@ -237,7 +246,7 @@ impl Run<'_> {
         let (mut queued, mut running, mut merged, mut kept, mut removed) = (0, 0, 0, 0, 0);
         for slot in &self.slots {
             match (slot.settled, slot.report.outcome) {
-                (false, _) if slot.lease.is_none() && !slot.creating => queued += 1,
+                (false, _) if slot.lease.is_none() && !slot.away => queued += 1,
                 (false, _) => running += 1,
                 (true, Outcome::Merged) => merged += 1,
                 (true, Outcome::Kept) => kept += 1,
@@ -334,19 +343,9 @@ impl Run<'_> {
         let name = self.slots[i].name.clone();
         let tx = self.tx.clone();
         self.creating += 1;
-        self.slots[i].creating = true;
+        self.slots[i].away = true;
         thread::spawn(move || {
-            let printed = Arc::new(Mutex::new(Vec::new()));
-            let mut ui = Ui::capture(
-                Box::new(Shared(printed.clone())),
-                Box::new(Shared(printed.clone())),
-            );
-            let result = super::prepare(&repo, &mut ui, &settings, &lease, &name);
-            drop(ui);
-            let text = printed
-                .lock()
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
-                .unwrap_or_default();
+            let (result, text) = captured(|ui| super::prepare(&repo, ui, &settings, &lease, &name));
             let _ = tx.send(Msg::Created(i, Box::new((lease, result, text))));
         });
         Ok(())
@@ -362,7 +361,7 @@ impl Run<'_> {
         printed: &str,
     ) {
         self.creating -= 1;
-        self.slots[i].creating = false;
+        self.slots[i].away = false;
         self.slots[i].lease = Some(lease);
         self.view.with_ui(ui, |ui| {
             for line in printed.lines() {
@@ -507,6 +506,7 @@ impl Run<'_> {
                 let (lease, result, printed) = *created;
                 self.created(ui, i, lease, result, &printed)
             }
+            Msg::Finished(i, finished) => self.finished_on_thread(ui, i, *finished),
             Msg::Output(i, lines, last_line) => {
                 self.emit(ui, i, Event::Output { lines, last_line })
             }
@@ -670,20 +670,56 @@ impl Run<'_> {
         self.emit(ui, i, Event::Finishing);
         let text = format!("{}, finishing", self.ran(i));
         self.view.show(ui, i, Mark::Waiting, &text);
-        let (repo, settings) = (self.repo, self.settings);
-        let (Some(lease), Some(record)) = (&self.slots[i].lease, &self.slots[i].record) else {
+        let repo = match self.repo.reopen() {
+            Ok(repo) => repo,
+            Err(err) => return self.finished(ui, i, Err(err)),
+        };
+        let (Some(lease), Some(record)) =
+            (self.slots[i].lease.take(), self.slots[i].record.clone())
+        else {
             return;
         };
-        let finished = self.view.with_ui(ui, |ui| {
-            super::finish_task(repo, ui, settings, lease, record)
+        let settings = self.settings.clone();
+        let tx = self.tx.clone();
+        self.finishing += 1;
+        self.slots[i].away = true;
+        // Finished on a thread of its own, so that the removal of one task's files overlaps
+        // with the others' work; merges still take turns under the repository lock.
+        thread::spawn(move || {
+            let (result, text) = captured(|ui| {
+                super::finish_task(&repo, ui, &settings, &lease, &record).map(|outcome| {
+                    let commit = super::merged_commit(&repo, &outcome);
+                    (outcome.target, commit)
+                })
+            });
+            let _ = tx.send(Msg::Finished(i, Box::new((lease, result, text))));
         });
-        match finished {
-            Ok(outcome) => {
+    }
+
+    /// A finishing thread is done with task `i`.
+    fn finished_on_thread(&mut self, ui: &mut Ui, i: usize, finished: Finished) {
+        let (lease, result, printed) = finished;
+        self.finishing -= 1;
+        self.space_wait = false;
+        self.slots[i].away = false;
+        self.slots[i].lease = Some(lease);
+        self.view.with_ui(ui, |ui| {
+            for line in printed.lines() {
+                ui.note(line);
+            }
+        });
+        self.finished(ui, i, result);
+    }
+
+    /// Task `i` was merged, or is kept with the reason its finish gave.
+    fn finished(&mut self, ui: &mut Ui, i: usize, result: Result<(String, Option<String>)>) {
+        match result {
+            Ok((target, commit)) => {
                 let report = &mut self.slots[i].report;
                 report.outcome = Outcome::Merged;
                 report.reason = None;
-                report.commit = super::merged_commit(repo, &outcome);
-                report.merged_into = Some(outcome.target);
+                report.commit = commit;
+                report.merged_into = Some(target);
                 self.settle(ui, i, Mark::Good);
             }
             Err(err) => {
@@ -756,8 +792,7 @@ impl Run<'_> {
         let deadline = Instant::now() + self.repo.config.kill_timeout;
         let mut killed = false;
         // Then wait for what the commands started, which may outlive them.
-        while self.active > 0
-            || self.creating > 0
+        while self.active + self.creating + self.finishing > 0
             || running.iter().any(|p| child::group_alive(p.pid))
         {
             if !killed && (cleanup::presses() >= 2 || Instant::now() >= deadline) {
@@ -867,7 +902,23 @@ impl Run<'_> {
     }
 }
 
-/// Where a creating thread's `Ui` writes, to be shown by the main thread.
+/// Runs `f` with a `Ui` of its own (never interactive), and returns what it printed too.
+fn captured<T>(f: impl FnOnce(&mut Ui) -> T) -> (T, String) {
+    let printed = Arc::new(Mutex::new(Vec::new()));
+    let mut ui = Ui::capture(
+        Box::new(Shared(printed.clone())),
+        Box::new(Shared(printed.clone())),
+    );
+    let result = f(&mut ui);
+    drop(ui);
+    let text = printed
+        .lock()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    (result, text)
+}
+
+/// Where a thread's `Ui` writes, to be shown by the main thread.
 struct Shared(Arc<Mutex<Vec<u8>>>);
 
 impl std::io::Write for Shared {
