@@ -280,7 +280,7 @@ impl Run<'_> {
     /// Task `i`'s checkout does not fit now: it waits for a task to free space, unless none
     /// is in hand that could.
     fn no_space(&mut self, ui: &mut Ui, i: usize, err: Error) {
-        if self.active == 0 && self.creating == 0 {
+        if self.active + self.creating + self.finishing == 0 {
             self.view.with_ui(ui, |ui| ui.error(&err));
             self.not_started(ui, i, Reason::NoSpace, &err);
             return;
