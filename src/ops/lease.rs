@@ -107,10 +107,17 @@ impl Lease {
     }
 }
 
+/// Writes who holds the lease in one write over the old text, padded with spaces to its
+/// length rather than truncated first, so that a reader (`git par list`) never finds the file
+/// empty or cut short.
 fn write_holder(lock: &mut File, holder: &Holder) -> Result<()> {
-    lock.set_len(0)?;
+    let mut text = serde_json::to_vec(holder)?;
+    let old = lock.metadata()?.len() as usize;
+    if text.len() < old {
+        text.resize(old, b' ');
+    }
     lock.rewind()?;
-    lock.write_all(&serde_json::to_vec(holder)?)?;
+    lock.write_all(&text)?;
     Ok(())
 }
 
