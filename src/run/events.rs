@@ -114,12 +114,17 @@ impl Events {
     /// Writes one event of `task`, whole and at once; a reader that went away stops the
     /// events, not the run.
     pub fn emit(&mut self, ui: &mut Ui, task: &str, event: Event) {
+        self.emit_at(ui, task, event, SystemTime::now());
+    }
+
+    /// [`Events::emit`] for a change that happened at `at` (on another thread, a moment ago).
+    pub fn emit_at(&mut self, ui: &mut Ui, task: &str, event: Event, at: SystemTime) {
         if matches!(self.sink, Sink::None) {
             return;
         }
         let line = Line {
             schema: SCHEMA,
-            time: timestamp(),
+            time: timestamp(at),
             run: &self.run,
             task,
             event: &event,
@@ -143,8 +148,8 @@ impl Events {
 }
 
 /// `2026-12-01T08:32:33.123Z`
-fn timestamp() -> String {
-    let ms = SystemTime::now()
+fn timestamp(at: SystemTime) -> String {
+    let ms = at
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);

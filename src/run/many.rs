@@ -531,7 +531,12 @@ impl Run<'_> {
             signal: slot.report.signal.clone(),
             duration_ms: elapsed.as_millis() as u64,
         };
-        self.emit(ui, i, event);
+        // Stamped when the process ended, not when this thread got to it.
+        let when = std::time::SystemTime::now()
+            .checked_sub(at.elapsed())
+            .unwrap_or_else(std::time::SystemTime::now);
+        let name = self.slots[i].name.clone();
+        self.events.emit_at(ui, &name, event, when);
         let text = format!("{}, waiting for what it started", self.ran(i));
         self.view.show(ui, i, Mark::Waiting, &text);
     }
