@@ -207,8 +207,8 @@ impl Run<'_> {
             self.emit(ui, i, Event::Queued);
         }
         while cleanup::pending().is_none() {
-            while self.active + self.creating < self.settings.jobs && !self.space_wait {
-                let Some(i) = self.queue.pop_front() else {
+            while self.active + self.creating < self.settings.jobs {
+                let Some(i) = self.next_task() else {
                     break;
                 };
                 if let Launch::NoSpace(err) = self.launch(ui, i) {
@@ -239,6 +239,19 @@ impl Run<'_> {
             super::print_json(ui, &reports, None)?;
         }
         Ok(outcome::exit_status(reports.iter().map(|r| r.reason)))
+    }
+
+    /// The next task to take in hand: the first in the queue, or, while that one waits for
+    /// disk space, the first that needs none (it exists already).
+    fn next_task(&mut self) -> Option<usize> {
+        if !self.space_wait {
+            return self.queue.pop_front();
+        }
+        let at = self
+            .queue
+            .iter()
+            .position(|&i| self.slots[i].record.is_some())?;
+        self.queue.remove(at)
     }
 
     /// `3 running, 12 queued, 5 merged, 2 kept`: for a view that has no line for each task.

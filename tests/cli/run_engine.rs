@@ -560,12 +560,14 @@ impl Drop for Tmpfs {
 }
 
 /// On a file system with room for two checkouts, the third task waits until a finished task
-/// frees space, then is created and merged like the others.
+/// frees space, then is created and merged like the others; a task that exists already (and
+/// so needs no space) does not wait behind it.
 #[test]
 fn a_task_that_does_not_fit_waits_for_space_freed_by_finished_tasks() {
     let env = TestEnv::new();
     env.write("repo/big", &"0123456789abcdef".repeat(300 * 64));
     env.commit_all("repo", "big");
+    env.par(["start", "x"]).ok();
     let disk = env.root().join("disk");
     let _mounted = match Tmpfs::mount(disk.clone(), "800k") {
         Ok(mounted) => mounted,
@@ -593,6 +595,7 @@ fn a_task_that_does_not_fit_waits_for_space_freed_by_finished_tasks() {
             "a",
             "b",
             "c",
+            "x",
             "-j",
             "3",
             "--start",
@@ -616,7 +619,8 @@ fn a_task_that_does_not_fit_waits_for_space_freed_by_finished_tasks() {
         .position(|e| e["event"] == "merged")
         .expect("merged");
     assert!(position(&all, "c", "created") > first_merged, "{all:?}");
-    for task in ["a", "b", "c"] {
+    assert!(position(&all, "x", "started") < first_merged, "{all:?}");
+    for task in ["a", "b", "c", "x"] {
         assert_eq!(env.read(&format!("repo/{task}.txt")), format!("{task}\n"));
     }
     assert_eq!(env.branches(), vec!["main"]);
