@@ -113,3 +113,44 @@ pub fn exit_status(reasons: impl IntoIterator<Item = Option<Reason>>) -> u8 {
 
 /// The exit status of a run that failed as a whole (nothing to account for per task).
 pub const RUN_FAILED: u8 = 3;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_what_json_says() {
+        let all = [
+            Reason::CommandFailed,
+            Reason::TimedOut,
+            Reason::Conflict,
+            Reason::UncommittedLeft,
+            Reason::HeadMoved,
+            Reason::NoSpace,
+            Reason::Interrupted,
+            Reason::NotStarted,
+            Reason::InUse,
+            Reason::FinishFailed,
+        ];
+        for reason in all {
+            let json = serde_json::to_value(reason).expect("json");
+            assert_eq!(json, reason.word());
+        }
+    }
+
+    #[test]
+    fn exit_status_is_1_when_any_task_has_a_reason() {
+        assert_eq!(exit_status([None, None]), 0);
+        assert_eq!(exit_status([None, Some(Reason::Conflict)]), 1);
+    }
+
+    #[test]
+    fn refusals_become_reasons() {
+        let err = Error::failed("x").because(Refusal::Uncommitted);
+        assert_eq!(Reason::of_finish(&err), Reason::UncommittedLeft);
+        assert_eq!(Reason::of_finish(&Error::failed("x")), Reason::FinishFailed);
+        let space = Error::failed("x").because(Refusal::NoSpace);
+        assert_eq!(Reason::of_start(&space), Reason::NoSpace);
+        assert_eq!(Reason::of_start(&Error::failed("x")), Reason::NotStarted);
+    }
+}
