@@ -219,7 +219,8 @@ pub struct RunArgs {
     /// Read task names from this file (`-`: standard input), one a line, after those named.
     #[arg(long, value_name = "file")]
     pub tasks_from: Option<PathBuf>,
-    /// At most this many at once (default: `par.maxWorkers`, else 3).
+    /// At most this many tasks in hand at once, being created or running their command
+    /// (default: `par.maxWorkers`, else 3).
     #[arg(short, long, value_name = "n")]
     pub jobs: Option<usize>,
     /// Create each task first if it does not exist.
