@@ -113,7 +113,16 @@ pub fn finish(
     }
     let strategy = req.strategy.unwrap_or(repo.config.finish_strategy);
     refuse_head_off_branch(&record)?;
-    refuse_others_state(repo, &target)?;
+    if refuse_others_state(repo, &target).is_err() {
+        // The merge in progress there may be another finish's (of the same run, or another
+        // git par), made under the repository lock: once that lock is free, look again.
+        drop(RepoLock::acquire(
+            &repo.par_dir(),
+            ui,
+            &format!("git par finish {name}"),
+        )?);
+        refuse_others_state(repo, &target)?;
+    }
     // Whether the worktree can go is known before any prompt or commit: a finish refused
     // after committing the task's changes would have changed them for nothing.
     let check = Removal {
