@@ -83,6 +83,7 @@ pub fn prepare(
         task,
         base: settings.base.as_deref(),
         changes: Some(StartChanges::Leave),
+        restore: None,
     };
     let started = start::start(repo, ui, lease, &request)?;
     crate::commands::start::report(ui, &started);
@@ -333,6 +334,7 @@ pub fn remove_empty(repo: &Repo, ui: &mut Ui, lease: &Lease, record: &TaskRecord
     let request = drop::Request {
         force: false,
         stop_processes: false,
+        only_clean: false,
     };
     drop::drop_task(repo, ui, lease, record, &request).map(|_| ())
 }

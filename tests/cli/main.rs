@@ -3,6 +3,7 @@
 
 mod attacks;
 mod concurrency;
+mod conflicts;
 mod deletion;
 mod drop;
 mod env;
@@ -12,9 +13,14 @@ mod lifecycle;
 mod list;
 mod model;
 mod native;
+mod newcomer;
 mod prompts;
+mod prune;
 mod recover;
+mod relative;
+mod requirements;
 mod rescue;
+mod restore;
 mod run;
 mod run_engine;
 mod run_pty;
