@@ -155,7 +155,7 @@ fn run_outcomes() -> Vec<Block> {
         p("Each task of git par run ends with one outcome: merged (merged back and taken apart, with --finish), kept (left as it is, with whatever it holds; or never created) or removed (created by this run, it held no work, and was removed again; its log stays). A task kept or removed for something that went wrong has one reason from this set, which is kept stable:"),
         item("command-failed", "The command exited with a status other than 0, or a signal killed it."),
         item("timed-out", "The command ran past --timeout (or par.runTimeout) and was stopped."),
-        item("conflict", "The merge would conflict, or the task has unresolved conflicts."),
+        item("conflict", "The merge would conflict, the task has unresolved conflicts, or the target's worktree has local edits to files the task changes."),
         item("uncommitted-left", "The command left uncommitted changes and --changes did not say what to do with them."),
         item("head-moved", "The task's worktree is no longer on the task's branch."),
         item("no-space", "The task's checkout did not fit on the disk, even once every other task was done."),

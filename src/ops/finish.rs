@@ -822,7 +822,8 @@ fn refuse_target_edits(repo: &Repo, record: &TaskRecord, target: &str) -> Result
         "commit them there, or carry them into a task of their own: cd {} && git par start <new-task> --changes move",
         crate::shell::quote(&wt.path)
     ))
-    .hint("then finish again; nothing was changed"))
+    .hint("then finish again; nothing was changed")
+    .because(Refusal::Conflict))
 }
 
 pub fn list_files(status: &Status) -> String {

@@ -26,7 +26,8 @@ pub enum Reason {
     CommandFailed,
     /// The command ran past `--timeout` and was stopped.
     TimedOut,
-    /// The merge would conflict, or the task has unresolved conflicts.
+    /// The merge would conflict, the task has unresolved conflicts, or the target's worktree
+    /// has local edits to files the task changes.
     Conflict,
     /// The task has uncommitted changes and `--changes` did not say what to do with them.
     UncommittedLeft,

@@ -648,3 +648,31 @@ fn tasks_finished_at_once_while_others_are_created_all_merge() {
     assert_eq!(env.branches(), vec!["main"]);
     assert_eq!(env.worktrees().len(), 1);
 }
+
+#[test]
+fn local_edits_in_the_target_to_the_tasks_files_are_a_conflict() {
+    let env = TestEnv::new();
+    env.write("repo/README", "edited here\n");
+    let run = env
+        .par([
+            "run",
+            "t",
+            "u",
+            "--start",
+            "--finish",
+            "--json",
+            "--",
+            "sh",
+            "-c",
+            "echo {task} > README && git commit -qam {task}",
+        ])
+        .code(1);
+    for task in ["t", "u"] {
+        let t = task_json(&json(&run), task).clone();
+        assert_eq!(
+            (&t["outcome"], &t["reason"]),
+            (&"kept".into(), &"conflict".into())
+        );
+    }
+    assert_eq!(env.read("repo/README"), "edited here\n");
+}
