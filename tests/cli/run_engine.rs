@@ -109,8 +109,12 @@ fn events_follow_each_task_from_queued_to_its_outcome() {
         "{}",
         run.stderr
     );
-    // Output is reported at a modest rate: a count and the last line.
-    let output = event(&all, "good", "output");
+    // Output is reported at a modest rate: a count and the last line (the last report has
+    // all three lines, however slowly the shell got going).
+    let output = all
+        .iter()
+        .rfind(|e| e["task"] == "good" && e["event"] == "output")
+        .expect("output event");
     assert_eq!(output["lines"], 3);
     assert_eq!(output["last_line"], "line 3");
     assert_eq!(env.branches(), vec!["main"]);
@@ -486,7 +490,7 @@ fn tasks_are_created_several_at_once_and_merged_while_others_are_still_being_cre
     fs::create_dir_all(&hooks).expect("hooks");
     env.write(
         "repo/.git/hooks/post-checkout",
-        "#!/bin/sh\ncase \"$PWD\" in */slow*) sleep 1.5;; esac\n",
+        "#!/bin/sh\ncase \"$PWD\" in */slow*) sleep 3;; esac\n",
     );
     let hook = hooks.join("post-checkout");
     let mut perms = fs::metadata(&hook).expect("hook").permissions();
@@ -511,8 +515,8 @@ fn tasks_are_created_several_at_once_and_merged_while_others_are_still_being_cre
     ])
     .ok();
     let took = started.elapsed();
-    // One after another the three slow checkouts alone would take 4.5 s.
-    assert!(took < Duration::from_millis(4000), "{took:?}");
+    // One after another the three slow checkouts alone would take 9 s.
+    assert!(took < Duration::from_secs(7), "{took:?}");
     let all = events(&file);
     let first_created = all
         .iter()
