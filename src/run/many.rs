@@ -236,7 +236,7 @@ impl Run<'_> {
         self.list_unmerged(ui);
         let reports: Vec<Report> = self.slots.iter().map(|s| s.report.clone()).collect();
         if self.settings.json {
-            super::print_json(ui, &reports, None)?;
+            super::print_json(ui, &self.journal.entry.id, &reports, None)?;
         }
         Ok(outcome::exit_status(reports.iter().map(|r| r.reason)))
     }
@@ -834,7 +834,7 @@ impl Run<'_> {
         self.list_unmerged(ui);
         if self.settings.json {
             let reports: Vec<Report> = self.slots.iter().map(|s| s.report.clone()).collect();
-            super::print_json(ui, &reports, Some(sig))?;
+            super::print_json(ui, &self.journal.entry.id, &reports, Some(sig))?;
         }
         Err(Error::interrupted(sig))
     }

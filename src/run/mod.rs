@@ -265,6 +265,8 @@ pub fn final_event(report: &Report) -> Event {
 
 #[derive(Serialize)]
 struct Summary<'a> {
+    /// The run's id, as in its events and in `git par list --json`.
+    run: &'a str,
     interrupted: Option<&'a str>,
     tasks: &'a [Report],
 }
@@ -272,10 +274,12 @@ struct Summary<'a> {
 /// The `--json` summary on stdout.
 pub fn print_json(
     ui: &mut Ui,
+    run: &str,
     reports: &[Report],
     interrupted: Option<nix::sys::signal::Signal>,
 ) -> Result<()> {
     let summary = Summary {
+        run,
         interrupted: interrupted.map(|s| s.as_str()),
         tasks: reports,
     };

@@ -36,6 +36,7 @@ pub fn run(repo: &Repo, ui: &mut Ui, settings: &Settings, task: &str) -> Result<
         Ok(events) => One {
             repo,
             settings,
+            run: journal.entry.id.clone(),
             events,
             report: Report::new(task),
         },
@@ -53,6 +54,8 @@ pub fn run(repo: &Repo, ui: &mut Ui, settings: &Settings, task: &str) -> Result<
 struct One<'a> {
     repo: &'a Repo,
     settings: &'a Settings,
+    /// The run's id (its journal entry's).
+    run: String,
     events: Events,
     report: Report,
 }
@@ -110,7 +113,7 @@ impl One<'_> {
         let event = super::final_event(&self.report);
         self.events.emit(ui, &self.report.task, event);
         if self.settings.json {
-            super::print_json(ui, std::slice::from_ref(&self.report), None)?;
+            super::print_json(ui, &self.run, std::slice::from_ref(&self.report), None)?;
         }
         match err.kind {
             Kind::Interrupted(sig) => Err(Error::interrupted(sig)),
@@ -267,7 +270,7 @@ impl One<'_> {
         let event = super::final_event(&self.report);
         self.events.emit(ui, &task, event);
         if settings.json {
-            super::print_json(ui, std::slice::from_ref(&self.report), signal)?;
+            super::print_json(ui, &self.run, std::slice::from_ref(&self.report), signal)?;
         }
         if exit.signal() == Some(Signal::SIGINT) && !timed_out {
             // Dying the same way lets a calling shell loop stop too, as it would for the

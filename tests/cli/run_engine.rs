@@ -225,6 +225,8 @@ fn a_command_past_its_timeout_is_stopped_and_its_task_kept_with_reason_timed_out
     assert_eq!(task_json(&summary, "polite")["signal"], "SIGINT");
     let all = events(&file);
     assert!(event(&all, "slow", "timed-out")["after_ms"].as_u64() >= Some(1000));
+    // The summary names the run as its events do.
+    assert_eq!(summary["run"], all[0]["run"]);
     assert_nothing_running(&env);
 }
 
