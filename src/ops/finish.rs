@@ -113,17 +113,21 @@ pub fn finish(
     }
     let strategy = req.strategy.unwrap_or(repo.config.finish_strategy);
     refuse_head_off_branch(&record)?;
-    if refuse_others_state(repo, &target).is_err() {
-        // The merge in progress there may be another finish's (of the same run, or another
-        // git par), made under the repository lock: once that lock is free, look again.
+    let refuse_others = || {
+        refuse_others_state(repo, &target)?;
+        refuse_target_edits(repo, &record, &target)
+    };
+    if refuse_others().is_err() {
+        // What is in progress or changed there may be another finish's merge (of the same run,
+        // or another git par), made under the repository lock: once that lock is free, look
+        // again.
         drop(RepoLock::acquire(
             &repo.par_dir(),
             ui,
             &format!("git par finish {name}"),
         )?);
-        refuse_others_state(repo, &target)?;
+        refuse_others()?;
     }
-    refuse_target_edits(repo, &record, &target)?;
     // Whether the worktree can go is known before any prompt or commit: a finish refused
     // after committing the task's changes would have changed them for nothing.
     let check = Removal {
