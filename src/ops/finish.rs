@@ -115,7 +115,7 @@ pub fn finish(
     refuse_head_off_branch(&record)?;
     let refuse_others = || {
         refuse_others_state(repo, &target)?;
-        refuse_target_edits(repo, &record, &target)
+        guard::refuse_target_edits(repo, &record, &target)
     };
     if refuse_others().is_err() {
         // What is in progress or changed there may be another finish's merge (of the same run,
@@ -528,21 +528,7 @@ fn merge_in_worktree(dir: &std::path::Path, args: &[&str], sides: &Sides) -> Res
         .map(str::trim)
         .collect();
     if !files.is_empty() {
-        return Err(Error::failed(format!(
-            "'{}' has local edits in {} to files task '{}' changes: {}",
-            sides.target,
-            dir.display(),
-            sides.task,
-            files.join(", ")
-        ))
-        .hint(format!(
-            "commit them there, or carry them into a task of their own: cd {} && git par start <new-task> --changes move",
-            crate::shell::quote(dir)
-        ))
-        .hint(format!(
-            "then finish again; nothing was changed in {}",
-            dir.display()
-        )));
+        return Err(guard::local_edits(sides.target, dir, sides.task, &files));
     }
     let first = stderr
         .lines()
@@ -757,77 +743,6 @@ fn ahead(repo: &Repo, tip: Oid, base: Oid) -> usize {
     repo.git
         .graph_ahead_behind(tip, base)
         .map_or(0, |(ahead, _)| ahead)
-}
-
-/// Refuses, before any prompt or commit, when the worktree where `target` is checked out has
-/// local edits (untracked files included) to files the task changes, committed or not: git
-/// would refuse the merge there after the task's changes had been committed for nothing.
-fn refuse_target_edits(repo: &Repo, record: &TaskRecord, target: &str) -> Result<()> {
-    let Some(wt) = repo
-        .worktrees()
-        .into_iter()
-        .find(|w| w.branch() == Some(target))
-    else {
-        return Ok(());
-    };
-    let (Some(task_tip), Some(target_tip)) =
-        (repo.branch_tip(&record.branch), repo.branch_tip(target))
-    else {
-        return Ok(());
-    };
-    let local = status::status(&wt.path)?;
-    if local.is_clean() {
-        return Ok(());
-    }
-    let range = format!("{target_tip}...{task_tip}");
-    let out = git(
-        &wt.path,
-        ["diff", "--name-only", "-z", "--no-renames", &range],
-    )
-    .run()?;
-    let mut changed: Vec<String> = out
-        .stdout
-        .split(|b| *b == 0)
-        .filter(|p| !p.is_empty())
-        .map(|p| String::from_utf8_lossy(p).into_owned())
-        .collect();
-    if record.path.is_dir() {
-        changed.extend(
-            status::status(&record.path)?
-                .entries
-                .into_iter()
-                .map(|(_, p)| p),
-        );
-    }
-    let touches = |edit: &str| {
-        changed.iter().any(|c| match edit.strip_suffix('/') {
-            Some(dir) => c.starts_with(&format!("{dir}/")),
-            None => c == edit || c.starts_with(&format!("{edit}/")),
-        })
-    };
-    let mut clash: Vec<&str> = local
-        .entries
-        .iter()
-        .map(|(_, p)| p.as_str())
-        .filter(|p| touches(p))
-        .collect();
-    if clash.is_empty() {
-        return Ok(());
-    }
-    clash.sort_unstable();
-    clash.dedup();
-    Err(Error::failed(format!(
-        "'{target}' has local edits in {} to files task '{}' changes: {}",
-        wt.path.display(),
-        record.task,
-        clash.join(", ")
-    ))
-    .hint(format!(
-        "commit them there, or carry them into a task of their own: cd {} && git par start <new-task> --changes move",
-        crate::shell::quote(&wt.path)
-    ))
-    .hint("then finish again; nothing was changed")
-    .because(Refusal::Conflict))
 }
 
 pub fn list_files(status: &Status) -> String {

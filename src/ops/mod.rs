@@ -6,6 +6,7 @@
 //! not be touched because the user or another process owns it is found by [`guard`]; one
 //! command works in a task at a time through [`lease`].
 
+pub mod carry;
 pub mod drop;
 pub mod finish;
 pub mod gate;
