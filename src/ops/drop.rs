@@ -15,6 +15,7 @@ use super::{Interrupted, Removal, Subject};
 use crate::error::{Error, Result};
 use crate::git::status;
 use crate::git::{git, Repo};
+use crate::hooks::{Event, Hooks};
 use crate::journal::{Journal, Op};
 use crate::task::{self, TaskRecord};
 use crate::ui::Ui;
@@ -41,6 +42,8 @@ pub struct Request {
     /// Drop even when the task holds work (it is saved first).
     pub force: bool,
     pub stop_processes: bool,
+    /// preDrop, once the user agreed and before anything changes.
+    pub hooks: Hooks,
 }
 
 /// What a task holds beyond its base, in words; `None` when it holds nothing.
@@ -126,6 +129,10 @@ pub fn drop_task(
         }
     }
     cleanup::check()?;
+    if record.path.is_dir() {
+        req.hooks
+            .run(repo, ui, Event::PreDrop, record, &record.path)?;
+    }
     let tip = repo.branch_tip(&record.branch);
     let base_tip = record
         .base

@@ -25,6 +25,7 @@ use crate::error::{Error, Kind, Result};
 use crate::fsutil;
 use crate::git::status::Status;
 use crate::git::Repo;
+use crate::hooks::Output;
 use crate::journal::{Journal, Op, RunOp};
 use crate::ops::lease::Lease;
 use crate::task::{self, TaskRecord};
@@ -182,6 +183,12 @@ impl Run<'_> {
                 return;
             }
         }
+        // A fresh log for this run: the postStart hook and the command append to it.
+        let log = self.log_path(&name);
+        if let Some(dir) = log.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = std::fs::File::create(&log);
         if self.slots[i].record.is_none() {
             if self.out_of_space {
                 self.not_run(ui, i, "not created: out of disk space".into());
@@ -191,10 +198,11 @@ impl Run<'_> {
             let Some(lease) = self.slots[i].lease.as_ref() else {
                 return;
             };
+            let output = Output::Log(self.log_path(&name));
             let prepared = self.view.with_ui(ui, |ui| {
                 let commit = super::base_commit(repo, settings).map_err(|e| (e, false))?;
                 super::check_space(repo, commit, &name).map_err(|e| (e, true))?;
-                super::prepare(repo, ui, settings, lease, &name).map_err(|e| (e, false))
+                super::prepare(repo, ui, settings, lease, &name, output).map_err(|e| (e, false))
             });
             match prepared {
                 Ok((record, created)) => {
@@ -338,14 +346,15 @@ impl Run<'_> {
         }
         self.view
             .show(ui, i, Mark::Waiting, &format!("{ran}, finishing"));
-        let repo = self.repo;
+        let (repo, settings) = (self.repo, self.settings);
+        let log = self.log_path(&self.slots[i].name);
         let (Some(lease), Some(record)) = (&self.slots[i].lease, &self.slots[i].record) else {
             return;
         };
-        match self
-            .view
-            .with_ui(ui, |ui| super::finish_task(repo, ui, lease, record))
-        {
+        match self.view.with_ui(ui, |ui| {
+            let hooks = settings.hooks(Output::Log(log));
+            super::finish_task(repo, ui, lease, record, hooks)
+        }) {
             Ok(outcome) => {
                 self.slots[i].report.outcome = Outcome::Finished;
                 let text = format!("{ran}, merged into {}", outcome.target);

@@ -8,7 +8,6 @@ pub mod many;
 pub mod single;
 pub mod view;
 
-use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
@@ -20,9 +19,9 @@ use crate::error::{Error, Result};
 use crate::git::Repo;
 use crate::ops::lease::Lease;
 use crate::ops::{drop, finish, start};
-use crate::space;
 use crate::task::{self, TaskRecord};
 use crate::ui::Ui;
+use crate::{hooks, space};
 
 /// What the user asked for, shared by both modes.
 pub struct Settings {
@@ -34,6 +33,19 @@ pub struct Settings {
     pub jobs: usize,
     /// Wait for a task another git par works in, instead of refusing it.
     pub wait: bool,
+    /// Copy ignored files into the tasks `--start` creates.
+    pub copy_ignored: bool,
+    /// Run no hooks.
+    pub no_hooks: bool,
+}
+
+impl Settings {
+    pub fn hooks(&self, output: hooks::Output) -> hooks::Hooks {
+        hooks::Hooks {
+            enabled: !self.no_hooks,
+            output,
+        }
+    }
 }
 
 /// Takes the lease of a task this run is to work in.
@@ -55,6 +67,7 @@ pub fn prepare(
     settings: &Settings,
     lease: &Lease,
     task: &str,
+    output: hooks::Output,
 ) -> Result<(TaskRecord, bool)> {
     if let Some(record) = task::load(repo, task) {
         return Ok((record, false));
@@ -70,9 +83,17 @@ pub fn prepare(
         task,
         base: settings.base.as_deref(),
         changes: Some(StartChanges::Leave),
+        copy_ignored: settings.copy_ignored,
+        // One task: it owns the terminal. Many: the live view does.
+        progress: ui.stderr_is_terminal && matches!(output, hooks::Output::Terminal),
+        hooks: settings.hooks(output),
     };
     let started = start::start(repo, ui, lease, &request)?;
     crate::commands::start::report(ui, &started);
+    if let Some(err) = started.hook_failed {
+        // Its setup failed: the command is not run in it, and the task is kept.
+        return Err(err.hint(format!("task '{task}' was created and is kept")));
+    }
     Ok((started.record, true))
 }
 
@@ -122,20 +143,7 @@ pub fn command_for(repo: &Repo, record: &TaskRecord, command: &[String]) -> Comm
     for var in crate::git::run::REPO_ENV {
         cmd.env_remove(var);
     }
-    let base = record
-        .base
-        .clone()
-        .unwrap_or_else(|| record.base_commit.clone());
-    let vars: [(&str, OsString); 5] = [
-        ("GIT_PAR_TASK", record.task.clone().into()),
-        ("GIT_PAR_BRANCH", record.branch.clone().into()),
-        ("GIT_PAR_BASE", base.into()),
-        ("GIT_PAR_WORKTREE", record.path.clone().into()),
-        ("GIT_PAR_MAIN_WORKTREE", repo.main_worktree.clone().into()),
-    ];
-    for (key, value) in vars {
-        cmd.env(key, value);
-    }
+    cmd.envs(hooks::env(repo, record));
     cmd
 }
 
@@ -238,6 +246,7 @@ pub fn finish_task(
     ui: &mut Ui,
     lease: &Lease,
     record: &TaskRecord,
+    hooks: hooks::Hooks,
 ) -> Result<finish::Outcome> {
     let request = finish::Request {
         into: None,
@@ -247,16 +256,26 @@ pub fn finish_task(
         keep: false,
         dry_run: false,
         stop_processes: false,
+        hooks,
     };
-    finish::finish(repo, ui, lease, record, &request)
+    let outcome = finish::finish(repo, ui, lease, record, &request)?;
+    if let Some(err) = &outcome.hook_failed {
+        ui.warn(&format!(
+            "{} (task '{}' was finished)",
+            err.message, record.task
+        ));
+    }
+    Ok(outcome)
 }
 
 /// Removes a task this run created once it is known to hold no work; `git par drop` still
 /// refuses if work appeared meanwhile.
 pub fn remove_empty(repo: &Repo, ui: &mut Ui, lease: &Lease, record: &TaskRecord) -> Result<()> {
+    // Taking back what this run itself just made: not a drop the user asked for.
     let request = drop::Request {
         force: false,
         stop_processes: false,
+        hooks: hooks::Hooks::on_terminal(false),
     };
     drop::drop_task(repo, ui, lease, record, &request).map(|_| ())
 }

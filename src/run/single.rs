@@ -13,6 +13,7 @@ use super::{Outcome, Report, Settings};
 use crate::cleanup;
 use crate::error::{Error, Result};
 use crate::git::Repo;
+use crate::hooks::Output;
 use crate::journal::{Journal, Op, RunOp};
 use crate::ops::lease::Lease;
 use crate::task::TaskRecord;
@@ -20,7 +21,7 @@ use crate::ui::Ui;
 
 pub fn run(repo: &Repo, ui: &mut Ui, settings: &Settings, task: &str) -> Result<u8> {
     let lease = super::lease(repo, ui, settings, task)?;
-    let (record, created) = super::prepare(repo, ui, settings, &lease, task)?;
+    let (record, created) = super::prepare(repo, ui, settings, &lease, task, Output::Terminal)?;
     super::check_worktree(&record)?;
     let mut journal = Journal::begin(
         &repo.par_dir(),
@@ -87,7 +88,7 @@ fn run_in(
             }
         }
     } else if settings.finish && exit.success() {
-        match super::finish_task(repo, ui, lease, record) {
+        match super::finish_task(repo, ui, lease, record, settings.hooks(Output::Terminal)) {
             Ok(_) => report.outcome = Outcome::Finished,
             Err(err) => {
                 ui.error(&err);

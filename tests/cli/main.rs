@@ -3,6 +3,7 @@
 
 mod attacks;
 mod concurrency;
+mod copy_ignored;
 mod deletion;
 mod drop;
 mod env;
