@@ -8,6 +8,7 @@ mod deletion;
 mod drop;
 mod env;
 mod finish;
+mod hooks;
 mod interrupt;
 mod lifecycle;
 mod list;

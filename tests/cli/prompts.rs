@@ -9,12 +9,12 @@ use expectrl::Expect;
 
 use crate::env::{TestEnv, BIN};
 
-const DOWN: &str = "\x1b[B";
-const ENTER: &str = "\r";
+pub const DOWN: &str = "\x1b[B";
+pub const ENTER: &str = "\r";
 
 /// Runs `git-par <args>` in `repo/` on a terminal, then prints its exit status and the
 /// terminal's settings, so a test can see both after git-par is gone.
-fn on_terminal(env: &TestEnv, args: &str) -> Session {
+pub fn on_terminal(env: &TestEnv, args: &str) -> Session {
     let script = format!("stty -a; echo STARTING; '{BIN}' {args}; echo EXIT=$?; stty -a");
     let mut cmd = Command::new("bash");
     env.configure(&mut cmd);
@@ -27,7 +27,7 @@ fn on_terminal(env: &TestEnv, args: &str) -> Session {
 }
 
 /// Reads to the end and returns everything after `EXIT=`.
-fn finish(session: &mut Session) -> String {
+pub fn finish(session: &mut Session) -> String {
     let rest = session.expect(expectrl::Eof).expect("eof");
     let all: Vec<u8> = rest
         .before()
@@ -38,7 +38,7 @@ fn finish(session: &mut Session) -> String {
     String::from_utf8_lossy(&all).into_owned()
 }
 
-fn exit_status(tail: &str) -> i32 {
+pub fn exit_status(tail: &str) -> i32 {
     tail.lines()
         .next()
         .and_then(|l| l.trim().parse().ok())
