@@ -187,7 +187,9 @@ pub fn copy(
         left_alone: Mutex::new(Vec::new()),
         progress,
     };
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
+    // Twice the cores: a worker waiting on the disk or the filesystem's log leaves its core
+    // to another.
+    let workers = std::thread::available_parallelism().map_or(4, |n| (2 * n.get()).clamp(4, 16));
     let (tx, rx) = sync_channel::<Batch>(QUEUE);
     let rx = Mutex::new(rx);
     let mut walker = Walker {
@@ -510,4 +512,66 @@ fn finish_file(
     rfs::fchmod(to, Mode::from_raw_mode(stat.st_mode & 0o7777))
         .map_err(|e| ("set the mode of", e))?;
     rfs::futimens(to, &times(stat)).map_err(|e| ("set the times of", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::sync::atomic::AtomicBool;
+
+    /// A folder inside the source is swapped for a symlink to a folder outside, back and
+    /// forth, while copies run: no copy may ever hold what is outside, and nothing may be
+    /// written there.
+    #[test]
+    fn a_symlink_swapped_in_during_the_copy_is_never_followed() {
+        let root = tempfile::tempdir().unwrap();
+        let (src, outside) = (root.path().join("src"), root.path().join("outside"));
+        fs::create_dir_all(src.join("target/a")).unwrap();
+        fs::create_dir_all(&outside).unwrap();
+        for i in 0..200 {
+            fs::write(src.join(format!("target/a/f{i}")), "mine").unwrap();
+            fs::write(outside.join(format!("f{i}")), "SECRET").unwrap();
+        }
+        let done = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let (a, real) = (src.join("target/a"), src.join("target/a.real"));
+                while !done.load(Ordering::Relaxed) {
+                    let _ = fs::rename(&a, &real);
+                    let _ = std::os::unix::fs::symlink(&outside, &a);
+                    std::thread::yield_now();
+                    let _ = fs::remove_file(&a);
+                    let _ = fs::rename(&real, &a);
+                }
+            });
+            for round in 0..15 {
+                let dest = root.path().join(format!("dest{round}"));
+                fs::create_dir(&dest).unwrap();
+                let (s, d) = (open_root(&src).unwrap(), open_root(&dest).unwrap());
+                let entries = [PathBuf::from("target")];
+                copy(&s, &d, &entries, &HashSet::new(), ProgressBar::hidden()).unwrap();
+                for file in walk(&dest) {
+                    let meta = fs::symlink_metadata(&file).unwrap();
+                    if meta.is_file() {
+                        assert_eq!(fs::read_to_string(&file).unwrap(), "mine", "{file:?}");
+                    }
+                }
+            }
+            done.store(true, Ordering::Relaxed);
+        });
+        assert_eq!(fs::read_dir(&outside).unwrap().count(), 200);
+    }
+
+    fn walk(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if entry.file_type().unwrap().is_dir() {
+                out.extend(walk(&path));
+            }
+            out.push(path);
+        }
+        out
+    }
 }

@@ -221,6 +221,9 @@ impl Run<'_> {
                     }
                     let why = if space {
                         "not created: out of disk space".into()
+                    } else if task::load(repo, &name).is_some() {
+                        // Made, but its postStart hook failed: kept, the command not run.
+                        format!("created and kept, not run: {}", err.message)
                     } else {
                         format!("not created: {}", err.message)
                     };

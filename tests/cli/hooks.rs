@@ -252,3 +252,22 @@ fn skipping_an_unapproved_hook_on_a_terminal_runs_nothing() {
     let global = fs::read_to_string(env.home().join("gitconfig")).unwrap();
     assert!(!global.contains("trusted"), "{global}");
 }
+
+#[test]
+fn run_does_not_run_its_command_where_post_start_failed_and_keeps_the_task() {
+    let env = TestEnv::new();
+    add_hook(&env, "postStart", "test $GIT_PAR_TASK != b");
+    let run = env
+        .par(["run", "--start", "a", "b", "--", "touch", "ran"])
+        .code(1);
+    assert!(env.task_path("a").join("ran").exists());
+    assert!(env.task_path("b").exists(), "kept");
+    assert!(!env.task_path("b").join("ran").exists());
+    assert!(
+        run.stdout.contains("created and kept, not run")
+            || run.stderr.contains("created and kept, not run"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+}
