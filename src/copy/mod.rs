@@ -16,6 +16,7 @@ use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -92,18 +93,26 @@ pub fn run(
             dest.display()
         )));
     }
-    let bar = match show_progress {
-        true => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
-        false => ProgressBar::hidden(),
-    };
+    if plan.entries.is_empty() {
+        return Ok(Summary::default());
+    }
+    // Drawn only once the copy has taken a second: a quick one leaves no trace.
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    let reveal = show_progress.then(|| Instant::now() + Duration::from_secs(1));
     bar.set_style(
         ProgressStyle::with_template(
             "{spinner} copying ignored files into the task: {bytes} ({binary_bytes_per_sec}, {elapsed})",
         )
         .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
-    bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    let copied = tree::copy(&source, &target, &plan.entries, &plan.skip, bar.clone());
+    let copied = tree::copy(
+        &source,
+        &target,
+        &plan.entries,
+        &plan.skip,
+        bar.clone(),
+        reveal,
+    );
     bar.finish_and_clear();
     copied.map_err(|e| match e.exit_code() {
         1 => e.context(format!(
@@ -192,6 +201,12 @@ pub fn describe(summary: &Summary, source: &Path) -> String {
         indicatif::HumanBytes(summary.bytes),
         source.display()
     );
+    if !summary.left_alone.is_empty() {
+        line.push_str(&format!(
+            "; left {} alone (already there, or not a file, folder or symlink)",
+            summary.left_alone.len()
+        ));
+    }
     if !summary.repositories.is_empty() {
         let names: Vec<String> = summary
             .repositories

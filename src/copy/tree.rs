@@ -170,12 +170,15 @@ fn times(stat: &Stat) -> Timestamps {
 
 /// Copies `entries` (relative to `source`) into `dest`, leaving out everything at a path in
 /// `skip` and every folder that holds a `.git` (another repository or worktree).
+/// `reveal`: when the hidden `progress` bar is to be drawn on stderr (a copy that takes
+/// long enough to be worth watching), if ever.
 pub fn copy(
     source: &OwnedFd,
     dest: &OwnedFd,
     entries: &[PathBuf],
     skip: &HashSet<PathBuf>,
     progress: ProgressBar,
+    reveal: Option<std::time::Instant>,
 ) -> Result<Summary> {
     let shared = Shared {
         try_reflink: AtomicBool::new(true),
@@ -199,6 +202,7 @@ pub fn copy(
         summary: Summary::default(),
         made: Vec::new(),
         sent_one: false,
+        reveal,
     };
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -256,6 +260,7 @@ struct Walker<'a> {
     /// Folders this copy created, parents first, with the source's stat.
     made: Vec<(PathBuf, Stat)>,
     sent_one: bool,
+    reveal: Option<std::time::Instant>,
 }
 
 impl Walker<'_> {
@@ -324,6 +329,12 @@ impl Walker<'_> {
         let rel = dir.join(OsStr::from_bytes(name.to_bytes()));
         if self.skip.contains(&rel) {
             return;
+        }
+        if self.reveal.is_some_and(|at| std::time::Instant::now() >= at) {
+            self.reveal = None;
+            let bar = &self.shared.progress;
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
         }
         let kind = match kind.filter(|k| *k != FileType::Unknown) {
             Some(kind) => kind,
@@ -550,7 +561,7 @@ mod tests {
                 fs::create_dir(&dest).unwrap();
                 let (s, d) = (open_root(&src).unwrap(), open_root(&dest).unwrap());
                 let entries = [PathBuf::from("target")];
-                copy(&s, &d, &entries, &HashSet::new(), ProgressBar::hidden()).unwrap();
+                copy(&s, &d, &entries, &HashSet::new(), ProgressBar::hidden(), None).unwrap();
                 for file in walk(&dest) {
                     let meta = fs::symlink_metadata(&file).unwrap();
                     if meta.is_file() {
