@@ -330,7 +330,10 @@ impl Walker<'_> {
         if self.skip.contains(&rel) {
             return;
         }
-        if self.reveal.is_some_and(|at| std::time::Instant::now() >= at) {
+        if self
+            .reveal
+            .is_some_and(|at| std::time::Instant::now() >= at)
+        {
             self.reveal = None;
             let bar = &self.shared.progress;
             bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
@@ -561,7 +564,15 @@ mod tests {
                 fs::create_dir(&dest).unwrap();
                 let (s, d) = (open_root(&src).unwrap(), open_root(&dest).unwrap());
                 let entries = [PathBuf::from("target")];
-                copy(&s, &d, &entries, &HashSet::new(), ProgressBar::hidden(), None).unwrap();
+                copy(
+                    &s,
+                    &d,
+                    &entries,
+                    &HashSet::new(),
+                    ProgressBar::hidden(),
+                    None,
+                )
+                .unwrap();
                 for file in walk(&dest) {
                     let meta = fs::symlink_metadata(&file).unwrap();
                     if meta.is_file() {
