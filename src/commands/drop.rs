@@ -14,10 +14,11 @@ pub fn run(args: DropArgs, ui: &mut Ui) -> Result<u8> {
         force: args.force,
         stop_processes: args.stop_processes,
         hooks: Hooks::on_terminal(!args.no_hooks),
+        only_clean: false,
     };
     drop::drop_task(&repo, ui, &task.lease, &task.record, &request)?;
     if task.inside {
-        crate::shell::request_cd(&repo.main_worktree);
+        crate::shell::leave_removed_folder(ui, &repo.main_worktree);
     }
     Ok(0)
 }

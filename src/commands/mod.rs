@@ -8,6 +8,7 @@ pub mod finish;
 pub mod generate;
 pub mod list;
 pub mod path;
+pub mod prune;
 pub mod recover;
 pub mod rescued;
 pub mod run;

@@ -9,8 +9,9 @@ use crate::git::status;
 use crate::hooks::Hooks;
 use crate::ops::lease::Lease;
 use crate::ops::start::{self, Request};
-use crate::task;
+use crate::rescue::restore::Saved;
 use crate::ui::Ui;
+use crate::{rescue, task};
 
 pub fn run(args: StartArgs, ui: &mut Ui) -> Result<u8> {
     task::validate_name(&args.task)?;
@@ -18,7 +19,26 @@ pub fn run(args: StartArgs, ui: &mut Ui) -> Result<u8> {
     if let Some(record) = task::load(&repo, &args.task) {
         return go_to_existing(ui, &args, &record);
     }
-    let changes = decide_changes(ui, args.changes, &repo.current_worktree)?;
+    let saved = args
+        .from
+        .as_deref()
+        .map(|name| rescue::restore::read(&repo, name))
+        .transpose()?;
+    let restore = match &saved {
+        Some(saved) => {
+            let (restore, assumed) = rescue::restore::plan(&repo, saved, args.base.as_deref())?;
+            if let Some(assumed) = assumed {
+                ui.note(&format!("{}: {assumed}", saved.refname));
+            }
+            Some(restore)
+        }
+        None => None,
+    };
+    // Restoring carries the saved changes only: what is uncommitted here stays, unasked.
+    let changes = match restore {
+        Some(_) => None,
+        None => decide_changes(ui, args.changes, &repo.current_worktree)?,
+    };
     let lease = Lease::take(
         &repo,
         ui,
@@ -33,9 +53,13 @@ pub fn run(args: StartArgs, ui: &mut Ui) -> Result<u8> {
         copy_ignored: copy_ignored(args.copy_ignored, args.no_copy_ignored, &repo),
         progress: ui.stderr_is_terminal,
         hooks: Hooks::on_terminal(!args.no_hooks),
+        restore,
     };
     let started = start::start(&repo, ui, &lease, &request)?;
-    report(ui, &started);
+    match &saved {
+        Some(saved) => report_restored(ui, &started, saved),
+        None => report(ui, &started),
+    }
     ui.println(&started.record.path.to_string_lossy())?;
     if !args.no_cd {
         crate::shell::request_cd(&started.record.path);
@@ -88,6 +112,7 @@ fn go_to_existing(ui: &mut Ui, args: &StartArgs, record: &task::TaskRecord) -> R
     let name = &args.task;
     let path = &record.path;
     let shaping = args.base.is_some()
+        || args.from.is_some()
         || matches!(args.changes, Some(StartChanges::Move | StartChanges::Copy))
         || args.copy_ignored;
     if shaping {
@@ -96,7 +121,7 @@ fn go_to_existing(ui: &mut Ui, args: &StartArgs, record: &task::TaskRecord) -> R
             record.branch
         ))
         .hint(format!(
-            "--base, --changes and --copy-ignored apply only to a new task; go to it with 'git par cd {name}'"
+            "--base, --from, --changes and --copy-ignored apply only to a new task; go to it with 'git par cd {name}'"
         )));
     }
     if !path.is_dir() {
@@ -115,6 +140,26 @@ fn go_to_existing(ui: &mut Ui, args: &StartArgs, record: &task::TaskRecord) -> R
         crate::shell::request_cd(path);
     }
     Ok(0)
+}
+
+/// What `start --from` says on stderr once the task is back.
+fn report_restored(ui: &mut Ui, started: &start::Started, saved: &Saved) {
+    let record = &started.record;
+    ui.note(&format!(
+        "Restored task '{}' on branch '{}' from {} (base {}, {})",
+        record.task,
+        record.branch,
+        saved.refname,
+        started.base.label,
+        &started.base.commit.to_string()[..7]
+    ));
+    if saved.changes.is_some() {
+        ui.note("Its uncommitted changes are back, uncommitted.");
+    }
+    ui.note(&format!(
+        "The saved work is kept; 'git par rescued --drop {}' deletes it.",
+        saved.refname
+    ));
 }
 
 /// Asks what to do with uncommitted changes here, only on a terminal and only when there are
@@ -144,10 +189,14 @@ fn decide_changes(
         "leave them here",
         "cancel",
     ];
-    match ui.prompter.select("What should happen to them?", &items)? {
-        0 => Ok(Some(StartChanges::Move)),
-        1 => Ok(Some(StartChanges::Copy)),
-        2 => Ok(Some(StartChanges::Leave)),
+    // Enter alone moves nothing: it leaves the changes where they are.
+    match ui
+        .prompter
+        .select("What should happen to them?", &items, 2)?
+    {
+        Some(0) => Ok(Some(StartChanges::Move)),
+        Some(1) => Ok(Some(StartChanges::Copy)),
+        Some(2) => Ok(Some(StartChanges::Leave)),
         _ => Err(Error::failed("cancelled; nothing was changed")),
     }
 }

@@ -190,12 +190,12 @@ pub fn committed(
         "skip them",
     ];
     let prompt = format!("Run its {} hook(s)?", event.name());
-    match ui.prompter.select(&prompt, &items)? {
-        0 => {
+    match ui.prompter.select(&prompt, &items, 0)? {
+        Some(0) => {
             approve(repo, &file)?;
             Ok(commands)
         }
-        1 => Ok(commands),
+        Some(1) => Ok(commands),
         _ => {
             ui.note(&format!("skipped the {} hook(s)", event.name()));
             Ok(Vec::new())

@@ -35,7 +35,7 @@ fn hooks() -> Vec<Block> {
         item("postStart", "After start (or run --start) made the task. If it fails, the task is kept, the command says so and exits 1; run does not run its command in that task."),
         item("preFinish", "Before finish changes anything (not with --dry-run). If it fails, finish stops with nothing changed."),
         item("postFinish", "After the task was merged and removed, in the worktree of the branch it was merged into, else the main worktree (with --keep, the task's own). If it fails, the finish stands and the command exits 1."),
-        item("preDrop", "Before drop changes anything, once it has been agreed to. If it fails, drop stops with nothing changed."),
+        item("preDrop", "Before drop changes anything, once it has been agreed to, and before prune drops each task. If it fails, drop stops with nothing changed, and prune keeps that task."),
         p("Your own hooks are par.hook.<event> settings, at any level of git config. Hooks that travel with the repository go in a committed .git-par.config file at the top of the worktree, in git config syntax (include directives are ignored), and run after yours:"),
         super::sections::example(&[
             "[hook]",
@@ -44,6 +44,6 @@ fn hooks() -> Vec<Block> {
             "\tpreFinish = cargo test",
         ]),
         p("Anyone can commit such a file, so its hooks run only once you have read it and approved its exact text with git par trust; any change to it needs approving again. On a terminal an unapproved file is shown and you are asked whether to trust it, run it once or skip it; without a terminal its hooks are skipped with a warning and never run."),
-        p("A hook's output goes to standard error (its standard output too, as with git's hooks, since standard output carries results such as start's path); in a run with several tasks, to the task's log. A hook's exit status other than 0 is a failure. --no-hooks on start, finish, drop and run runs none."),
+        p("A hook's output goes to standard error (its standard output too, as with git's hooks, since standard output carries results such as start's path); in a run with several tasks, to the task's log. A hook's exit status other than 0 is a failure. --no-hooks on start, finish, drop, prune and run runs none."),
     ]
 }

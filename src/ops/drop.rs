@@ -44,6 +44,9 @@ pub struct Request {
     pub stop_processes: bool,
     /// preDrop, once the user agreed and before anything changes.
     pub hooks: Hooks,
+    /// Refuse when the worktree holds uncommitted or untracked changes, and keep the task when
+    /// some appear while it is being removed (`git par prune` drops only tasks with none).
+    pub only_clean: bool,
 }
 
 /// What a task holds beyond its base, in words; `None` when it holds nothing.
@@ -111,6 +114,15 @@ pub fn drop_task(
 ) -> Result<Option<String>> {
     let name = &record.task;
     lease.covers(name)?;
+    if req.only_clean && record.path.is_dir() {
+        let status = status::status(&record.path)?;
+        if !status.is_clean() {
+            return Err(Error::failed(format!(
+                "task '{name}' has {} uncommitted change(s); not dropping it",
+                status.entries.len()
+            )));
+        }
+    }
     if let Some(work) = held_work(repo, record)? {
         if !req.force {
             ui.note(&format!(
@@ -147,7 +159,7 @@ pub fn drop_task(
         safe: Vec::from_iter(safe_in),
         stop_processes: req.stop_processes,
         rescued: None,
-        keep_if_changed: false,
+        keep_if_changed: req.only_clean,
     };
     let owned = super::check_removal(repo, &removal)?;
     let mut journal = Journal::begin(
@@ -208,6 +220,19 @@ pub fn drop_task(
 }
 
 /// A drop saves the work before it removes anything, so after a crash it is always finished.
+/// What [`recover`] would do, for `recover --dry-run`: a drop always goes forward.
+pub fn intent(op: &Journaled) -> String {
+    let task = &op.subject.task;
+    match op.phase {
+        Phase::Begin => format!(
+            "finish it: the work of task '{task}' is saved under refs/par/rescued/, then its worktree and branch are removed"
+        ),
+        Phase::Saved | Phase::Removing => format!(
+            "finish it: the work of task '{task}' was saved, so the rest of its worktree and branch are removed"
+        ),
+    }
+}
+
 pub fn recover(repo: &Repo, ui: &mut Ui, id: &str, op: &Journaled) -> Result<Vec<String>> {
     let base_tip = task::load(repo, &op.subject.task)
         .and_then(|r| r.base)

@@ -87,6 +87,7 @@ pub fn prepare(
         // One task: it owns the terminal. Many: the live view does.
         progress: ui.stderr_is_terminal && matches!(output, hooks::Output::Terminal),
         hooks: settings.hooks(output),
+        restore: None,
     };
     let started = start::start(repo, ui, lease, &request)?;
     crate::commands::start::report(ui, &started);
@@ -276,6 +277,7 @@ pub fn remove_empty(repo: &Repo, ui: &mut Ui, lease: &Lease, record: &TaskRecord
         force: false,
         stop_processes: false,
         hooks: hooks::Hooks::on_terminal(false),
+        only_clean: false,
     };
     drop::drop_task(repo, ui, lease, record, &request).map(|_| ())
 }

@@ -3,6 +3,7 @@
 
 mod attacks;
 mod concurrency;
+mod conflicts;
 mod copy_ignored;
 mod deletion;
 mod drop;
@@ -14,9 +15,14 @@ mod lifecycle;
 mod list;
 mod model;
 mod native;
+mod newcomer;
 mod prompts;
+mod prune;
 mod recover;
+mod relative;
+mod requirements;
 mod rescue;
+mod restore;
 mod run;
 mod run_pty;
 mod shells;
