@@ -58,6 +58,8 @@ struct Shared {
     failure: Mutex<Option<Error>>,
     left_alone: Mutex<Vec<PathBuf>>,
     progress: ProgressBar,
+    /// When the hidden progress bar is to be drawn, if ever; cleared once it is.
+    reveal: Mutex<Option<std::time::Instant>>,
 }
 
 impl Shared {
@@ -65,6 +67,18 @@ impl Shared {
         self.stop.store(true, Ordering::SeqCst);
         let mut failure = self.failure.lock().unwrap_or_else(|e| e.into_inner());
         failure.get_or_insert(err);
+    }
+
+    /// Draws the progress bar once the copy has taken long enough to be worth watching.
+    fn reveal_progress(&self) {
+        let mut reveal = lock(&self.reveal);
+        if reveal.is_some_and(|at| std::time::Instant::now() >= at) {
+            *reveal = None;
+            self.progress
+                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            self.progress
+                .enable_steady_tick(std::time::Duration::from_millis(200));
+        }
     }
 
     /// False once the copy must end: a failure, or a signal.
@@ -187,6 +201,7 @@ pub fn copy(
         failure: Mutex::new(None),
         left_alone: Mutex::new(Vec::new()),
         progress,
+        reveal: Mutex::new(reveal),
     };
     // Twice the cores: a worker waiting on the disk or the filesystem's log leaves its core
     // to another.
@@ -200,7 +215,6 @@ pub fn copy(
         summary: Summary::default(),
         made: Vec::new(),
         sent_one: false,
-        reveal,
     };
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -258,7 +272,6 @@ struct Walker<'a> {
     /// Folders this copy created, parents first, with the source's stat.
     made: Vec<(PathBuf, Stat)>,
     sent_one: bool,
-    reveal: Option<std::time::Instant>,
 }
 
 impl Walker<'_> {
@@ -328,15 +341,7 @@ impl Walker<'_> {
         if self.skip.contains(&rel) {
             return;
         }
-        if self
-            .reveal
-            .is_some_and(|at| std::time::Instant::now() >= at)
-        {
-            self.reveal = None;
-            let bar = &self.shared.progress;
-            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-            bar.enable_steady_tick(std::time::Duration::from_millis(200));
-        }
+        self.shared.reveal_progress();
         let kind = match kind.filter(|k| *k != FileType::Unknown) {
             Some(kind) => kind,
             None => match rfs::statat(&**src, name, AtFlags::SYMLINK_NOFOLLOW) {
@@ -444,6 +449,7 @@ fn work(shared: &Shared, rx: &Mutex<Receiver<Batch>>) {
                 // Drain without copying, so the walker is never blocked on a full queue.
                 break;
             }
+            shared.reveal_progress();
             if let Err((what, e)) = copy_file(shared, &batch.src, &batch.dst, name) {
                 let rel = batch.dir.join(OsStr::from_bytes(name.to_bytes()));
                 match e {
