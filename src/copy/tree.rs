@@ -36,6 +36,8 @@ pub struct Summary {
     pub repositories: Vec<PathBuf>,
     /// Sockets, fifos and devices, and entries that were already there: left alone.
     pub left_alone: Vec<PathBuf>,
+    /// The progress line was drawn (the copy outlasted its delay).
+    pub progress_shown: bool,
 }
 
 /// Batches waiting for a worker; each holds two folder descriptors open.
@@ -252,6 +254,11 @@ pub fn copy(
             )));
         }
     }
+    let pending = shared
+        .reveal
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
+    summary.progress_shown = reveal.is_some() && pending.is_none();
     summary.files = shared.files.into_inner();
     summary.bytes = shared.bytes.into_inner();
     summary.reflinked = shared.reflinked.into_inner();
@@ -449,8 +456,10 @@ fn work(shared: &Shared, rx: &Mutex<Receiver<Batch>>) {
                 // Drain without copying, so the walker is never blocked on a full queue.
                 break;
             }
+            let copied = copy_file(shared, &batch.src, &batch.dst, name);
+            // After each file: a long copy of few folders is long after the walk is done.
             shared.reveal_progress();
-            if let Err((what, e)) = copy_file(shared, &batch.src, &batch.dst, name) {
+            if let Err((what, e)) = copied {
                 let rel = batch.dir.join(OsStr::from_bytes(name.to_bytes()));
                 match e {
                     Errno::EXIST => lock(&shared.left_alone).push(rel),
@@ -585,6 +594,32 @@ mod tests {
             done.store(true, Ordering::Relaxed);
         });
         assert_eq!(fs::read_dir(&outside).unwrap().count(), 200);
+    }
+
+    /// Regression: only the walker drew the progress line, and it had queued every folder
+    /// long before the delay was up, so a long copy of few folders showed nothing.
+    #[test]
+    fn progress_appears_when_the_copy_outlasts_its_delay_after_the_walk_is_done() {
+        let root = tempfile::tempdir().unwrap();
+        let (src, dest) = (root.path().join("src"), root.path().join("dest"));
+        fs::create_dir_all(src.join("target")).unwrap();
+        fs::create_dir(&dest).unwrap();
+        fs::write(src.join("target/big"), vec![7u8; 64 << 20]).unwrap();
+        let (s, d) = (open_root(&src).unwrap(), open_root(&dest).unwrap());
+        let reveal = std::time::Instant::now() + std::time::Duration::from_millis(1);
+        let entries = [PathBuf::from("target")];
+        let summary = copy(
+            &s,
+            &d,
+            &entries,
+            &HashSet::new(),
+            ProgressBar::hidden(),
+            Some(reveal),
+        )
+        .unwrap();
+        assert!(summary.progress_shown);
+        let quick = copy(&s, &d, &[], &HashSet::new(), ProgressBar::hidden(), None).unwrap();
+        assert!(!quick.progress_shown);
     }
 
     fn walk(dir: &Path) -> Vec<PathBuf> {
