@@ -271,3 +271,30 @@ fn run_does_not_run_its_command_where_post_start_failed_and_keeps_the_task() {
         run.stderr
     );
 }
+
+#[test]
+fn prune_runs_pre_drop_for_each_task_and_keeps_one_whose_hook_fails() {
+    let env = TestEnv::new();
+    env.par(["start", "merged"]).ok();
+    env.par(["start", "guarded"]).ok();
+    // Both hold nothing of their own, so both would be pruned.
+    add_hook(&env, "preDrop", "test $GIT_PAR_TASK != guarded");
+    add_hook(&env, "preDrop", &recorder(&env, "dropping"));
+    let run = env.par(["prune"]).code(1);
+    assert!(
+        run.stdout.contains("failed guarded: the preDrop hook"),
+        "{}",
+        run.stdout
+    );
+    assert!(!env.task_path("merged").exists());
+    assert!(env.task_path("guarded").exists(), "its preDrop hook failed");
+    assert_eq!(
+        recorded(&env),
+        [format!(
+            "dropping preDrop merged par/merged main {}",
+            env.task_path("merged").display()
+        )]
+    );
+    env.par(["prune", "--no-hooks"]).ok();
+    assert!(!env.task_path("guarded").exists());
+}
