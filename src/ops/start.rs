@@ -311,6 +311,7 @@ fn register(
             ))
         })?;
     let path = record.path.to_string_lossy().into_owned();
+    let list = gate::worktree_list();
     git(
         &repo.main_worktree,
         [
@@ -325,6 +326,7 @@ fn register(
     .critical()
     .run()
     .map_err(|e| e.context(format!("could not create the worktree at {path}")))?;
+    drop(list);
     record.identity = Identity::of(&record.path);
     let identity = record.identity;
     journal.update(|op| {
