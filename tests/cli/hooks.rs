@@ -264,10 +264,14 @@ fn run_does_not_run_its_command_where_post_start_failed_and_keeps_the_task() {
     assert!(env.task_path("b").exists(), "kept");
     assert!(!env.task_path("b").join("ran").exists());
     assert!(
-        run.stdout.contains("created and kept, not run")
-            || run.stderr.contains("created and kept, not run"),
-        "{}{}",
-        run.stdout,
+        run.stderr
+            .contains("the postStart hook 'test $GIT_PAR_TASK != b' failed"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("task 'b' was created and is kept"),
+        "{}",
         run.stderr
     );
 }
