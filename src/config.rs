@@ -25,6 +25,12 @@ pub struct Config {
     pub color_ui: Option<String>,
     /// Ignored files that are work, not build output (gitignore patterns; several values).
     pub keep_ignored: Vec<String>,
+    /// `start` copies ignored files from where it runs into the new task.
+    pub copy_ignored: bool,
+    /// Gitignore patterns of ignored files `start` never copies (several values).
+    pub copy_ignored_exclude: Vec<String>,
+    /// `par.hook.<event>` commands, in the order git lists them.
+    pub hooks: Vec<(crate::hooks::Event, String)>,
 }
 
 impl Default for Config {
@@ -39,6 +45,9 @@ impl Default for Config {
             run_timeout: None,
             color_ui: None,
             keep_ignored: Vec::new(),
+            copy_ignored: false,
+            copy_ignored_exclude: Vec::new(),
+            hooks: Vec::new(),
         }
     }
 }
@@ -102,6 +111,17 @@ impl Config {
             // Multi-valued; an empty value forgets the ones before it, as in git's own lists.
             "par.keepignored" if value.is_empty() => self.keep_ignored.clear(),
             "par.keepignored" => self.keep_ignored.push(value.to_string()),
+            "par.copyignored" => self.copy_ignored = parse_bool(value).ok_or_else(bad)?,
+            "par.copyignoredexclude" if value.is_empty() => self.copy_ignored_exclude.clear(),
+            "par.copyignoredexclude" => self.copy_ignored_exclude.push(value.to_string()),
+            _ if key.starts_with("par.hook.") => {
+                let event = crate::hooks::Event::from_key(&key["par.hook.".len()..]);
+                match event {
+                    Some(event) if value.is_empty() => self.hooks.retain(|(e, _)| *e != event),
+                    Some(event) => self.hooks.push((event, value.to_string())),
+                    None => {}
+                }
+            }
             "color.ui" => self.color_ui = Some(value.to_ascii_lowercase()),
             _ => {}
         }
@@ -130,6 +150,15 @@ pub fn check_worktree_dir(repo: &Repo, dir: &Path) -> Result<()> {
             "set it to a folder of its own, such as the default: git config par.worktreeDir '{DEFAULT_WORKTREE_DIR}'"
         ))
         .hint("nothing was changed")),
+    }
+}
+
+/// git's boolean syntax: true, yes, on, 1 and false, no, off, 0, and the empty value.
+pub fn parse_bool(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Some(true),
+        "false" | "no" | "off" | "0" | "" => Some(false),
+        _ => None,
     }
 }
 

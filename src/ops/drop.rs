@@ -15,6 +15,7 @@ use super::{Interrupted, Removal, Subject};
 use crate::error::{Error, Result};
 use crate::git::status;
 use crate::git::{git, Repo};
+use crate::hooks::{Event, Hooks};
 use crate::journal::{Journal, Op};
 use crate::task::{self, TaskRecord};
 use crate::ui::Ui;
@@ -41,6 +42,8 @@ pub struct Request {
     /// Drop even when the task holds work (it is saved first).
     pub force: bool,
     pub stop_processes: bool,
+    /// preDrop, once the user agreed and before anything changes.
+    pub hooks: Hooks,
     /// Refuse when the worktree holds uncommitted or untracked changes, and keep the task when
     /// some appear while it is being removed (`git par prune` drops only tasks with none).
     pub only_clean: bool,
@@ -138,6 +141,10 @@ pub fn drop_task(
         }
     }
     cleanup::check()?;
+    if record.path.is_dir() {
+        req.hooks
+            .run(repo, ui, Event::PreDrop, record, &record.path)?;
+    }
     let tip = repo.branch_tip(&record.branch);
     let base_tip = record
         .base

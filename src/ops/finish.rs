@@ -25,6 +25,7 @@ use crate::cli::{FinishChanges, Strategy};
 use crate::error::{Error, Refusal, Result};
 use crate::git::status::{self, Status};
 use crate::git::{git, Repo};
+use crate::hooks::{Event, Hooks};
 use crate::journal::{Journal, Op};
 use crate::lock::RepoLock;
 use crate::merge::{self, Plan, Sides};
@@ -67,6 +68,8 @@ pub struct Request {
     pub keep: bool,
     pub dry_run: bool,
     pub stop_processes: bool,
+    /// preFinish before anything changes, postFinish once the task is finished.
+    pub hooks: Hooks,
 }
 
 #[derive(Debug)]
@@ -77,6 +80,8 @@ pub struct Outcome {
     pub removed: bool,
     /// A rescue ref made for commits that the merge did not keep (squash, rebase).
     pub rescue: Option<String>,
+    /// The postFinish hook failed (the finish itself stands).
+    pub hook_failed: Option<Error>,
 }
 
 pub fn finish(
@@ -142,6 +147,10 @@ pub fn finish(
         true => None,
         false => super::check_removal(repo, &check)?.map(|o| o.identity()),
     };
+    if !req.dry_run {
+        req.hooks
+            .run(repo, ui, Event::PreFinish, &record, &record.path)?;
+    }
     let discard = settle_changes(ui, &record, req)?;
 
     let task_tip = repo.branch_tip(&record.branch).ok_or_else(|| {
@@ -227,6 +236,7 @@ pub fn finish(
         target_worktree: target_worktree.clone(),
         removed: false,
         rescue: None,
+        hook_failed: None,
     };
     if req.keep {
         journal.done()?;
@@ -256,6 +266,16 @@ pub fn finish(
             "the merge into '{target}' had already happened, so the finish was completed"
         )));
     }
+    // Where the merged work now is: the kept worktree, else the target's, else the main one.
+    let hook_dir = match (outcome.removed, &target_worktree) {
+        (false, _) => record.path.clone(),
+        (true, Some(path)) => path.clone(),
+        (true, None) => repo.main_worktree.clone(),
+    };
+    outcome.hook_failed = req
+        .hooks
+        .run(repo, ui, Event::PostFinish, &record, &hook_dir)
+        .err();
     Ok(outcome)
 }
 
@@ -735,6 +755,7 @@ fn dry_run(
         target_worktree,
         removed: false,
         rescue: None,
+        hook_failed: None,
     })
 }
 

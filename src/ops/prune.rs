@@ -335,6 +335,7 @@ pub fn prune_task(
     record: &TaskRecord,
     gone: &[String],
     dry_run: bool,
+    hooks: &crate::hooks::Hooks,
 ) -> Result<Outcome> {
     let outcome = |action, merged, reason: String, saved| Outcome {
         task: record.task.clone(),
@@ -369,6 +370,8 @@ pub fn prune_task(
         force: true,
         stop_processes: false,
         only_clean: true,
+        // Each task pruned is a drop: its preDrop hooks run (a failing one keeps it).
+        hooks: hooks.clone(),
     };
     Ok(match drop::drop_task(repo, ui, &lease, record, &request) {
         Ok(saved) => outcome("pruned", Some(why), reason, saved),

@@ -4,10 +4,12 @@
 mod attacks;
 mod concurrency;
 mod conflicts;
+mod copy_ignored;
 mod deletion;
 mod drop;
 mod env;
 mod finish;
+mod hooks;
 mod interrupt;
 mod lifecycle;
 mod list;
