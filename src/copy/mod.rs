@@ -83,8 +83,10 @@ pub fn run(
     let target = tree::open_root(dest)?;
     let stat = rustix::fs::fstat(&target)
         .map_err(|e| Error::failed(format!("could not read {}: {e}", dest.display())))?;
+    // `dev_t` is 64 bits on Linux, 32 (signed) on macOS.
+    #[allow(clippy::unnecessary_cast)]
     let found = crate::ops::gate::Identity {
-        dev: stat.st_dev,
+        dev: stat.st_dev as u64,
         ino: stat.st_ino,
     };
     if identity.is_some_and(|id| id != found) {

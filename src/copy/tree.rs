@@ -506,7 +506,7 @@ fn copy_file(
     let size = stat.st_size as u64;
     let mut cloned = false;
     if size > 0 && shared.try_reflink.load(Ordering::Relaxed) {
-        match rfs::ioctl_ficlone(&to, &from) {
+        match reflink(&to, &from) {
             Ok(()) => cloned = true,
             // Not this filesystem, or not across these two: copy from now on.
             Err(_) => shared.try_reflink.store(false, Ordering::Relaxed),
@@ -537,6 +537,18 @@ fn finish_file(
     rfs::fchmod(to, Mode::from_raw_mode(stat.st_mode & 0o7777))
         .map_err(|e| ("set the mode of", e))?;
     rfs::futimens(to, &times(stat)).map_err(|e| ("set the times of", e))
+}
+
+/// Makes `to` share `from`'s extents (FICLONE, Linux). Elsewhere (a macOS port would use
+/// clonefile) it is never possible, and the file is copied.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn reflink(to: &OwnedFd, from: &OwnedFd) -> rustix::io::Result<()> {
+    rfs::ioctl_ficlone(to, from)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn reflink(_to: &OwnedFd, _from: &OwnedFd) -> rustix::io::Result<()> {
+    Err(Errno::OPNOTSUPP)
 }
 
 #[cfg(test)]
