@@ -88,8 +88,9 @@ pub fn run(
     let found = crate::ops::gate::Identity {
         dev: stat.st_dev as u64,
         ino: stat.st_ino,
+        born: None,
     };
-    if identity.is_some_and(|id| id != found) {
+    if identity.is_some_and(|id| !id.same(found)) {
         return Err(Error::failed(format!(
             "{} is no longer the worktree that was just made; nothing was copied into it",
             dest.display()

@@ -26,20 +26,49 @@ use crate::{delete, fsutil};
 /// How a trash slot's name starts; the journal entry's id follows.
 pub const TRASH_PREFIX: &str = ".par-trash.";
 
-/// What `start` records of the worktree it made, to know it again.
+/// What `start` records of the worktree it made, to know it again: its device and inode,
+/// and its birth time where the filesystem keeps one. An inode number alone does not name a
+/// folder for long: a folder made right after another was deleted often gets its number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
     pub dev: u64,
     pub ino: u64,
+    /// Nanoseconds since the epoch (statx's birth time); absent where the filesystem (or an
+    /// older record) has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub born: Option<u64>,
 }
 
 impl Identity {
     pub fn of(path: &Path) -> Option<Identity> {
-        let meta = fs::symlink_metadata(path).ok()?;
-        Some(Identity {
+        fs::symlink_metadata(path)
+            .ok()
+            .map(|meta| Identity::of_meta(&meta))
+    }
+
+    pub fn of_meta(meta: &fs::Metadata) -> Identity {
+        let born = meta
+            .created()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .and_then(|d| u64::try_from(d.as_nanos()).ok())
+            .filter(|&ns| ns > 0);
+        Identity {
             dev: meta.dev(),
             ino: meta.ino(),
-        })
+            born,
+        }
+    }
+
+    /// The same folder: the same device and inode, born at the same moment when both sides
+    /// know when.
+    pub fn same(self, other: Identity) -> bool {
+        self.dev == other.dev
+            && self.ino == other.ino
+            && match (self.born, other.born) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
     }
 }
 
@@ -112,11 +141,11 @@ pub fn prove(repo: &Repo, claim: &Claim) -> Result<Option<Owned>> {
         return Err(refuse(&path, "it is not a folder"));
     }
     let admin = admin_of(repo, &path).map_err(|why| refuse(&path, why))?;
-    let identity = Identity {
-        dev: meta.dev(),
-        ino: meta.ino(),
-    };
-    if claim.identity.is_some_and(|recorded| recorded != identity) {
+    let identity = Identity::of_meta(&meta);
+    if claim
+        .identity
+        .is_some_and(|recorded| !recorded.same(identity))
+    {
         return Err(refuse(
             &path,
             format!(
@@ -188,7 +217,7 @@ impl Owned {
                 self.path.display()
             ))
         })?;
-        if Identity::of(&to) != Some(self.identity) {
+        if !Identity::of(&to).is_some_and(|found| found.same(self.identity)) {
             let back = fs::rename(&to, &self.path);
             let err = refuse(&self.path, "it was replaced while it was being removed");
             return Err(match back {
@@ -251,11 +280,8 @@ pub fn find_trashed(
     if !meta.is_dir() || fsutil::resolve(&path) != path {
         return Err(refuse(&path, "it is not a trash folder of git par's"));
     }
-    let found = Identity {
-        dev: meta.dev(),
-        ino: meta.ino(),
-    };
-    if identity.is_some_and(|recorded| recorded != found) {
+    let found = Identity::of_meta(&meta);
+    if identity.is_some_and(|recorded| !recorded.same(found)) {
         return Err(refuse(&path, "it is not the worktree that was moved there"));
     }
     let admin = read_pointer(&path.join(".git"), "gitdir: ")

@@ -551,7 +551,7 @@ pub fn remade(repo: &Repo, task: &str, path: &Path, identity: Option<Identity>) 
     let Some(journalled) = identity else {
         return false;
     };
-    let differs = |found: Option<Identity>| found.is_some_and(|f| f != journalled);
+    let differs = |found: Option<Identity>| found.is_some_and(|f| !f.same(journalled));
     differs(Identity::of(path)) || differs(task::load(repo, task).and_then(|r| r.identity))
 }
 

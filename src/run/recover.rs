@@ -33,9 +33,9 @@ pub fn account(repo: &Repo, ui: &mut Ui, op: &RunOp) -> Result<Vec<String>> {
         // The run's own task: the journal names it with the worktree it made, and that
         // worktree is still the one there.
         let ours = created.is_some_and(|c| {
-            c.identity.is_some()
-                && c.identity == record.identity
-                && Identity::of(&record.path) == c.identity
+            let same =
+                |a: Option<Identity>, b: Option<Identity>| a.zip(b).is_some_and(|(a, b)| a.same(b));
+            same(c.identity, record.identity) && same(Identity::of(&record.path), c.identity)
         });
         let place = record.path.display().to_string();
         let holds = holdings::inspect(repo, &record, None)

@@ -288,3 +288,45 @@ fn a_stale_start_entry_leaves_the_task_made_again_alone() {
         env.assert_nothing_to_recover();
     }
 }
+
+/// A folder made right after another was deleted often gets the deleted one's inode number
+/// (ext4 does it at once). The stale entry of a killed start is made to name the new task's
+/// folder by device and inode, as that reuse would; its birth time still tells them apart,
+/// so recover leaves the task that was started again alone.
+#[test]
+fn a_stale_start_entry_whose_inode_was_reused_leaves_the_new_task_alone() {
+    use std::os::unix::fs::MetadataExt;
+    let env = TestEnv::new();
+    env.par_failing("start:checkout", ["start", "t1"])
+        .killed_by(SIGKILL);
+    env.par(["drop", "--force", "t1"]).ok();
+    env.par(["start", "t1"]).ok();
+    env.write("repo.par/t1/wip", "new task's work\n");
+    let now = std::fs::symlink_metadata(env.task_path("t1")).expect("new worktree");
+    let journal = env.repo().join(".git/par/journal");
+    let mut stale = 0;
+    for entry in std::fs::read_dir(&journal).expect("journal").flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|x| x != "json") {
+            continue;
+        }
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).expect("entry")).expect("json");
+        let identity = json
+            .pointer_mut("/identity")
+            .filter(|v| v.is_object())
+            .unwrap_or_else(|| panic!("no identity in {}", path.display()));
+        assert!(identity.get("born").is_some(), "{identity}");
+        identity["dev"] = now.dev().into();
+        identity["ino"] = now.ino().into();
+        std::fs::write(&path, serde_json::to_vec(&json).expect("json")).expect("write");
+        stale += 1;
+    }
+    assert_eq!(stale, 1);
+    let report = env.par(["recover"]).ok().stdout;
+    assert!(report.contains("started again since"), "{report}");
+    assert_eq!(env.read("repo.par/t1/wip"), "new task's work\n");
+    assert!(env.branches().contains(&"par/t1".to_string()));
+    env.par(["path", "t1"]).ok();
+    env.assert_nothing_to_recover();
+}
