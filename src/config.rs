@@ -23,6 +23,10 @@ pub struct Config {
     pub color_ui: Option<String>,
     /// Ignored files that are work, not build output (gitignore patterns; several values).
     pub keep_ignored: Vec<String>,
+    /// Delete a finished or dropped task's files in a detached background process.
+    pub remove_in_background: bool,
+    /// Workers for the checkout of a new task (`checkout.workers`; 0: one per core).
+    pub checkout_workers: Option<i64>,
 }
 
 impl Default for Config {
@@ -36,6 +40,8 @@ impl Default for Config {
             kill_timeout: Duration::from_secs(10),
             color_ui: None,
             keep_ignored: Vec::new(),
+            remove_in_background: true,
+            checkout_workers: None,
         }
     }
 }
@@ -93,6 +99,13 @@ impl Config {
             // Multi-valued; an empty value forgets the ones before it, as in git's own lists.
             "par.keepignored" if value.is_empty() => self.keep_ignored.clear(),
             "par.keepignored" => self.keep_ignored.push(value.to_string()),
+            "par.removeinbackground" => {
+                self.remove_in_background = parse_bool(value).ok_or_else(bad)?
+            }
+            "par.checkoutworkers" => {
+                self.checkout_workers =
+                    Some(value.parse().ok().filter(|n| *n >= 0).ok_or_else(bad)?)
+            }
             "color.ui" => self.color_ui = Some(value.to_ascii_lowercase()),
             _ => {}
         }
@@ -121,6 +134,15 @@ pub fn check_worktree_dir(repo: &Repo, dir: &Path) -> Result<()> {
             "set it to a folder of its own, such as the default: git config par.worktreeDir '{DEFAULT_WORKTREE_DIR}'"
         ))
         .hint("nothing was changed")),
+    }
+}
+
+/// git's boolean syntax (`git config --type=bool`).
+pub fn parse_bool(value: &str) -> Option<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Some(true),
+        "false" | "no" | "off" | "0" | "" => Some(false),
+        _ => None,
     }
 }
 

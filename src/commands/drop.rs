@@ -12,6 +12,7 @@ pub fn run(args: DropArgs, ui: &mut Ui) -> Result<u8> {
     let request = Request {
         force: args.force,
         stop_processes: args.stop_processes,
+        foreground: args.foreground,
     };
     drop::drop_task(&repo, ui, &task.lease, &task.record, &request)?;
     if task.inside {

@@ -17,6 +17,7 @@ pub fn run(args: FinishArgs, ui: &mut Ui) -> Result<u8> {
         keep: args.keep,
         dry_run: args.dry_run,
         stop_processes: args.stop_processes,
+        foreground: args.foreground,
     };
     let outcome = finish::finish(&repo, ui, &task.lease, &task.record, &request)?;
     if task.inside && outcome.removed {

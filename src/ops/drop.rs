@@ -7,6 +7,7 @@
 //! | `begin`    | checks passed, saving the work    | finishing the drop (saving again)      |
 //! | `saved`    | the work is saved                 | finishing the drop                     |
 //! | `removing` | the worktree is in the trash      | finishing the drop                     |
+//! | `deleting` | all but unlinking the trash       | deleting the trash (`background`)      |
 
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +27,7 @@ pub enum Phase {
     Begin,
     Saved,
     Removing,
+    Deleting,
 }
 
 /// What the journal keeps of a drop.
@@ -41,6 +43,8 @@ pub struct Request {
     /// Drop even when the task holds work (it is saved first).
     pub force: bool,
     pub stop_processes: bool,
+    /// Delete the worktree's files before returning, even with `par.removeInBackground`.
+    pub foreground: bool,
 }
 
 /// What a task holds beyond its base, in words; `None` when it holds nothing.
@@ -178,11 +182,11 @@ pub fn drop_task(
     removal
         .safe
         .extend(saved.as_deref().and_then(|r| super::commit_of(repo, r)));
-    let late = match super::teardown(repo, ui, &mut journal, &removal, owned) {
-        Ok(late) => late,
+    let (late, pending) = match super::teardown(repo, &mut journal, &removal, owned) {
+        Ok(done) => done,
         Err(err) => return Err(super::settle_journal(journal, err)),
     };
-    journal.done()?;
+    super::background::settle(repo, ui, journal, pending, req.foreground)?;
     ui.note(&format!("Dropped task '{name}'."));
     if let Some(saved) = &saved {
         ui.note(&format!(
@@ -202,6 +206,13 @@ pub fn drop_task(
 
 /// A drop saves the work before it removes anything, so after a crash it is always finished.
 pub fn recover(repo: &Repo, ui: &mut Ui, id: &str, op: &Journaled) -> Result<Vec<String>> {
+    if op.phase == Phase::Deleting {
+        super::background::delete_trash(repo, ui, id, &op.subject)?;
+        return Ok(vec![format!(
+            "deleted the removed worktree of task '{}'",
+            op.subject.task
+        )]);
+    }
     let base_tip = task::load(repo, &op.subject.task)
         .and_then(|r| r.base)
         .and_then(|b| repo.branch_tip(&b));

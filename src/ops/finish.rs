@@ -12,6 +12,7 @@
 //! | `begin`    | checks passed, merge about to happen| undoing a half-made merge of ours    |
 //! | `merged`   | the target holds the task's work    | taking the task apart                |
 //! | `removing` | the worktree is in the trash        | taking the task apart                |
+//! | `deleting` | all but unlinking the trash         | deleting the trash (`background`)    |
 
 use std::path::PathBuf;
 
@@ -38,6 +39,7 @@ pub enum Phase {
     Begin,
     Merged,
     Removing,
+    Deleting,
 }
 
 /// What the journal keeps of a finish.
@@ -65,6 +67,8 @@ pub struct Request {
     pub keep: bool,
     pub dry_run: bool,
     pub stop_processes: bool,
+    /// Delete the worktree's files before returning, even with `par.removeInBackground`.
+    pub foreground: bool,
 }
 
 #[derive(Debug)]
@@ -222,10 +226,12 @@ pub fn finish(
         ));
     } else {
         match take_apart(repo, ui, &mut journal, removal, discard) {
-            Ok(saved) => outcome.rescue = saved,
+            Ok((saved, pending)) => {
+                outcome.rescue = saved;
+                super::background::settle(repo, ui, journal, pending, req.foreground)?;
+            }
             Err(err) => return Err(super::settle_journal(journal, err)),
         }
-        journal.done()?;
         outcome.removed = true;
     }
     match &target_worktree {
@@ -248,7 +254,7 @@ fn take_apart(
     journal: &mut Journal,
     mut removal: Removal,
     discarded: bool,
-) -> Result<Option<String>> {
+) -> Result<(Option<String>, Option<super::gate::Trashed>)> {
     let record = removal.record;
     let task_tip = removal.tip.map(|t| t.to_string());
     let target_tip = match &journal.entry.op {
@@ -276,13 +282,13 @@ fn take_apart(
     // Changes were checked before the merge; any that appear since are found by the look
     // after the worktree is moved aside, which then puts it back and keeps the task.
     removal.keep_if_changed = !discarded;
-    let late = super::teardown(repo, ui, journal, &removal, owned)?;
+    let (late, pending) = super::teardown(repo, journal, &removal, owned)?;
     if let Some(late) = &late {
         ui.note(&format!(
             "Files that changed while it was being removed are saved as {late}"
         ));
     }
-    Ok(saved.or(late))
+    Ok((saved.or(late), pending))
 }
 
 /// The task's worktree must still have the task's branch checked out: an agent that switched
@@ -368,6 +374,13 @@ fn undo_merge(op: &Journaled) -> Result<Vec<String>> {
 /// A finish whose process is gone: taken apart when the merge is in, else its half-made
 /// merge (if provably its own) is undone.
 pub fn recover(repo: &Repo, ui: &mut Ui, id: &str, op: &Journaled) -> Result<Vec<String>> {
+    if op.phase == Phase::Deleting {
+        super::background::delete_trash(repo, ui, id, &op.subject)?;
+        return Ok(vec![format!(
+            "deleted the removed worktree of task '{}'",
+            op.subject.task
+        )]);
+    }
     let mut done = undo_merge(op)?;
     let holds = |commit: &str| -> Result<bool> {
         match (repo.branch_tip(&op.target), commit.parse::<Oid>()) {

@@ -247,6 +247,7 @@ pub fn finish_task(
         keep: false,
         dry_run: false,
         stop_processes: false,
+        foreground: false,
     };
     finish::finish(repo, ui, lease, record, &request)
 }
@@ -257,6 +258,7 @@ pub fn remove_empty(repo: &Repo, ui: &mut Ui, lease: &Lease, record: &TaskRecord
     let request = drop::Request {
         force: false,
         stop_processes: false,
+        foreground: false,
     };
     drop::drop_task(repo, ui, lease, record, &request).map(|_| ())
 }

@@ -2,6 +2,7 @@
 //! repositories in temporary folders.
 
 mod attacks;
+mod background;
 mod concurrency;
 mod deletion;
 mod drop;
