@@ -3,6 +3,7 @@
 
 mod attacks;
 mod background;
+mod checkout;
 mod concurrency;
 mod deletion;
 mod drop;
