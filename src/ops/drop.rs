@@ -112,21 +112,25 @@ pub fn drop_task(
 ) -> Result<Option<String>> {
     let name = &record.task;
     lease.covers(name)?;
-    if let Some(work) = held_work(repo, record)? {
-        if !req.force {
-            ui.note(&format!(
-                "Task '{name}' holds work that would be thrown away:\n{work}"
-            ));
-            if !ui.interactive {
-                return Err(Error::failed(format!("task '{name}' holds work; not dropping it"))
-                    .hint(format!("'git par drop --force {name}' drops it (the work is saved under refs/par/rescued/ first)")));
-            }
-            if !ui
-                .prompter
-                .confirm(&format!("Drop task '{name}'? Its work is saved first"))?
-            {
-                return Err(Error::failed("cancelled; nothing was changed"));
-            }
+    // With --force nothing is asked, so the look at what it holds (a full stat pass over the
+    // worktree) is skipped: the rescue below saves whatever that is anyway.
+    let held = match req.force {
+        true => None,
+        false => held_work(repo, record)?,
+    };
+    if let Some(work) = held {
+        ui.note(&format!(
+            "Task '{name}' holds work that would be thrown away:\n{work}"
+        ));
+        if !ui.interactive {
+            return Err(Error::failed(format!("task '{name}' holds work; not dropping it"))
+                .hint(format!("'git par drop --force {name}' drops it (the work is saved under refs/par/rescued/ first)")));
+        }
+        if !ui
+            .prompter
+            .confirm(&format!("Drop task '{name}'? Its work is saved first"))?
+        {
+            return Err(Error::failed("cancelled; nothing was changed"));
         }
     }
     cleanup::check()?;
