@@ -286,6 +286,13 @@ fn fill_status(repo: &Repo, tasks: &mut [TaskInfo]) {
         .config()
         .is_ok_and(|c| c.get_bool("core.ignorecase").unwrap_or(false))
         && std::env::var_os("GIT_INDEX_FILE").is_none();
+    // A file-system monitor hook, when the repository has one (see git::fsmonitor).
+    let fsmonitor = repo
+        .git
+        .config()
+        .ok()
+        .and_then(|c| c.get_string("core.fsmonitor").ok())
+        .and_then(|v| crate::git::fsmonitor::hook_of(&v));
     let jobs: Vec<(usize, &TaskInfo, &Checkout)> = tasks
         .iter()
         .enumerate()
@@ -299,8 +306,12 @@ fn fill_status(repo: &Repo, tasks: &mut [TaskInfo]) {
             scope.spawn(|| {
                 while let Some((i, task, checkout)) = queue.lock().ok().and_then(|mut q| q.next()) {
                     let head_tree = checkout.head_tree.filter(|_| quick);
-                    let status =
-                        status::status_for_list(&task.path, &checkout.index_file, head_tree);
+                    let status = status::status_for_list(
+                        &task.path,
+                        &checkout.index_file,
+                        head_tree,
+                        fsmonitor.as_deref(),
+                    );
                     if let Ok(mut r) = results.lock() {
                         r.push((i, status));
                     }

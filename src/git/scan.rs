@@ -31,7 +31,17 @@ pub type Suspects = Option<Vec<Vec<u8>>>;
 /// something may be staged (the cache tree does not vouch that the index is `HEAD`), when a
 /// conflict or a `git add -N` entry is present, when the index is of a kind this reader does
 /// not know, or when there are more than `limit` suspects (racily clean entries among them).
-pub fn suspects(top: &Path, index_file: &Path, head_tree: &[u8], limit: usize) -> Suspects {
+///
+/// With a file-system monitor hook (`core.fsmonitor`), the paths it reports changed since
+/// the index was written (with the entries git had not vouched for, and the racily clean
+/// ones) are the suspects, and nothing is stat'ed; when it cannot tell, the stat pass runs.
+pub fn suspects(
+    top: &Path,
+    index_file: &Path,
+    head_tree: &[u8],
+    limit: usize,
+    fsmonitor: Option<&str>,
+) -> Suspects {
     let index = index::read(index_file).ok()?;
     if index.tree.as_ref().map(|t| &t[..]) != Some(head_tree)
         || index
@@ -46,6 +56,22 @@ pub fn suspects(top: &Path, index_file: &Path, head_tree: &[u8], limit: usize) -
             > limit
     {
         return None;
+    }
+    if let Some(mut paths) =
+        fsmonitor.and_then(|hook| crate::git::fsmonitor::changed(top, &index, hook))
+    {
+        paths.extend(
+            index
+                .entries
+                .iter()
+                .filter(|e| is_racy(e, index.written))
+                .map(|e| index.path(e).to_vec()),
+        );
+        paths.sort();
+        paths.dedup();
+        if paths.len() <= limit {
+            return Some(paths);
+        }
     }
     let mut root = Dir::open(top, DIR_FLAGS, Mode::empty()).ok()?;
     let mut walk = Walk {

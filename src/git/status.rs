@@ -74,9 +74,11 @@ pub fn status_for_list(
     dir: &Path,
     index_file: &Path,
     head_tree: Option<git2::Oid>,
+    fsmonitor: Option<&str>,
 ) -> Result<Status> {
-    let suspects =
-        head_tree.and_then(|tree| scan::suspects(dir, index_file, tree.as_bytes(), MOST_SUSPECTS));
+    let suspects = head_tree.and_then(|tree| {
+        scan::suspects(dir, index_file, tree.as_bytes(), MOST_SUSPECTS, fsmonitor)
+    });
     match suspects {
         Some(paths) if paths.is_empty() => Ok(Status::default()),
         Some(paths) => {

@@ -12,6 +12,7 @@ mod finish;
 mod interrupt;
 mod lifecycle;
 mod list;
+mod list_fsmonitor;
 mod model;
 mod native;
 mod prompts;

@@ -1,0 +1,82 @@
+//! `git par list` with a file-system monitor hook (`core.fsmonitor`): it believes the hook
+//! about what changed since each task's index was written, and falls back to its full scan
+//! when the hook cannot tell (`/`), is too slow, or fails.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+
+use crate::env::TestEnv;
+
+/// A hook (protocol 2) that answers a fresh token and the paths listed, one a line, in
+/// `<root>/changed`, after sleeping `<root>/delay` seconds if that file exists.
+fn fake_hook(env: &TestEnv) -> std::path::PathBuf {
+    let root = env.root();
+    let hook = root.join("fsmonitor-hook");
+    let script = format!(
+        "#!/bin/sh\n[ \"$1\" = 2 ] || exit 1\n[ -f '{r}/delay' ] && sleep \"$(cat '{r}/delay')\"\nprintf 'token-%s\\0' \"$$\"\n[ -f '{r}/changed' ] && tr '\\n' '\\0' < '{r}/changed'\nexit 0\n",
+        r = root.display()
+    );
+    fs::write(&hook, script).unwrap();
+    fs::set_permissions(&hook, fs::Permissions::from_mode(0o755)).unwrap();
+    hook
+}
+
+/// A task whose index carries the hook's token, then a modified tracked file `README` and
+/// a new untracked file `new`; the hook reports only `README`.
+fn task_with_hook(env: &TestEnv) {
+    let hook = fake_hook(env);
+    env.git_in("repo", ["config", "core.fsmonitor", hook.to_str().unwrap()])
+        .ok();
+    fs::write(env.root().join("changed"), "/\n").unwrap();
+    env.par(["start", "t"]).ok();
+    env.git_in("repo.par/t", ["status", "--porcelain"]).ok();
+    let index = fs::read(env.repo().join(".git/worktrees/t/index")).unwrap();
+    assert!(index.windows(4).any(|w| w == b"FSMN"), "git wrote no token");
+    env.write("repo.par/t/README", "changed\n");
+    env.write("repo.par/t/new", "untracked\n");
+    fs::write(env.root().join("changed"), "README\n").unwrap();
+}
+
+/// (unstaged, untracked) of task t, as `list --porcelain` shows them.
+fn counts(env: &TestEnv) -> (String, String) {
+    let out = env.par(["list", "--porcelain"]).ok().stdout;
+    let fields: Vec<String> = out.trim_end().split('\t').map(str::to_string).collect();
+    (fields[6].clone(), fields[7].clone())
+}
+
+#[test]
+fn list_asks_the_fsmonitor_hook_what_changed() {
+    let env = TestEnv::new();
+    task_with_hook(&env);
+    // The hook did not report `new`, so list (trusting it) did not look for it: proof that
+    // the hook, not the scan, decided what was looked at.
+    assert_eq!(counts(&env), ("1".into(), "0".into()));
+}
+
+#[test]
+fn list_scans_everything_when_the_hook_cannot_tell() {
+    let env = TestEnv::new();
+    task_with_hook(&env);
+    fs::write(env.root().join("changed"), "/\n").unwrap();
+    assert_eq!(counts(&env), ("1".into(), "1".into()));
+}
+
+#[test]
+fn list_scans_everything_when_the_hook_is_slow() {
+    let env = TestEnv::new();
+    task_with_hook(&env);
+    // Past the deadline (1 s) list stops waiting and scans; git's own status, which list
+    // then runs on what the scan found, still waits for the hook itself.
+    fs::write(env.root().join("delay"), "2\n").unwrap();
+    assert_eq!(counts(&env), ("1".into(), "1".into()));
+}
+
+#[test]
+fn list_scans_everything_with_the_builtin_monitor_setting() {
+    let env = TestEnv::new();
+    task_with_hook(&env);
+    // `true` is git's own daemon (IPC, not the hook protocol): not asked.
+    env.git_in("repo", ["config", "core.fsmonitor", "false"])
+        .ok();
+    assert_eq!(counts(&env), ("1".into(), "1".into()));
+}
