@@ -73,6 +73,20 @@ pub fn changed(top: &Path, index: &Index, hook: &str) -> Option<Vec<Vec<u8>>> {
         let entry = index.entries.get(i)?;
         Some(index.path(entry).to_vec())
     }));
+    // A submodule is always asked about as a whole (its own commits and files are not
+    // events of this worktree's index), and git takes no path inside one.
+    let gitlinks: Vec<&[u8]> = index
+        .entries
+        .iter()
+        .filter(|e| e.mode == 0o160000)
+        .map(|e| index.path(e))
+        .collect();
+    paths.retain(|p| {
+        !gitlinks
+            .iter()
+            .any(|g| p.len() > g.len() && p.starts_with(g) && p[g.len()] == b'/')
+    });
+    paths.extend(gitlinks.iter().map(|g| g.to_vec()));
     paths.sort();
     paths.dedup();
     Some(paths)

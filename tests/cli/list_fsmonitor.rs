@@ -80,3 +80,33 @@ fn list_scans_everything_with_the_builtin_monitor_setting() {
         .ok();
     assert_eq!(counts(&env), ("1".into(), "1".into()));
 }
+
+#[test]
+fn a_change_inside_a_submodule_reported_by_the_hook_counts_once() {
+    let env = TestEnv::new();
+    env.git(["init", "-q", "-b", "main", "lib"]).ok();
+    env.write("lib/f", "lib\n");
+    env.commit_all("lib", "lib");
+    let lib = env.root().join("lib");
+    let allow = ["-c", "protocol.file.allow=always"];
+    let lib = lib.to_str().unwrap();
+    let mut add = allow.to_vec();
+    add.extend(["submodule", "add", "-q", lib, "lib"]);
+    env.git_in("repo", add).ok();
+    env.git_in("repo", ["commit", "-q", "-m", "submodule"]).ok();
+    let hook = fake_hook(&env);
+    env.git_in("repo", ["config", "core.fsmonitor", hook.to_str().unwrap()])
+        .ok();
+    fs::write(env.root().join("changed"), "/\n").unwrap();
+    env.par(["start", "t"]).ok();
+    let wt = "repo.par/t";
+    let mut update = allow.to_vec();
+    update.extend(["submodule", "update", "-q", "--init"]);
+    env.git_in(wt, update).ok();
+    env.git_in(wt, ["status", "--porcelain"]).ok();
+    env.write(&format!("{wt}/lib/f"), "changed inside the submodule\n");
+    fs::write(env.root().join("changed"), "lib/f\n").unwrap();
+    let out = env.par(["list", "--porcelain"]).ok().stdout;
+    let fields: Vec<&str> = out.trim_end().split('\t').collect();
+    assert_eq!((fields[6], fields[10]), ("1", "-"), "{out}");
+}
