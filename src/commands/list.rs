@@ -46,6 +46,9 @@ struct Checkout {
 
 pub fn run(args: ListArgs, ui: &mut Ui) -> Result<u8> {
     let repo = crate::open_repo(ui)?;
+    if ui.stdout_is_terminal && !args.json && !args.porcelain {
+        return super::list_live::run(&repo, ui);
+    }
     let tasks = collect(&repo);
     if args.json {
         let json = serde_json::to_string_pretty(&tasks)?;
@@ -87,11 +90,22 @@ fn print_table(ui: &mut Ui, tasks: &[TaskInfo]) -> Result<()> {
         ui.note("No tasks. Start one with 'git par start <task>'.");
         return Ok(());
     }
+    for line in table_lines(ui, tasks, &[]) {
+        ui.println(&line)?;
+    }
+    Ok(())
+}
+
+/// The table's lines; a task whose `pending` is true has its changes still being looked at.
+pub(super) fn table_lines(ui: &Ui, tasks: &[TaskInfo], pending: &[bool]) -> Vec<String> {
     let now = crate::journal::now();
     let rows: Vec<[String; 6]> = tasks
         .iter()
-        .map(|t| {
-            let changes = if t.staged + t.unstaged + t.untracked == 0 {
+        .enumerate()
+        .map(|(i, t)| {
+            let changes = if pending.get(i).copied().unwrap_or(false) {
+                "…".to_string()
+            } else if t.staged + t.unstaged + t.untracked == 0 {
                 "clean".to_string()
             } else {
                 format!("+{} ~{} ?{}", t.staged, t.unstaged, t.untracked)
@@ -114,6 +128,7 @@ fn print_table(ui: &mut Ui, tasks: &[TaskInfo]) -> Result<()> {
     let widths: Vec<usize> = (0..5)
         .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
+    let mut lines = Vec::with_capacity(rows.len());
     for (row, t) in rows.iter().zip(tasks) {
         let mut line = String::new();
         for (i, cell) in row.iter().enumerate() {
@@ -134,13 +149,20 @@ fn print_table(ui: &mut Ui, tasks: &[TaskInfo]) -> Result<()> {
                 ui.paint(&format!("[{}]", t.flags.join(", ")), "31")
             ));
         }
-        ui.println(line.trim_end())?;
+        lines.push(line.trim_end().to_string());
     }
-    Ok(())
+    lines
 }
 
 /// Every task: recorded ones, `par/` branches, and registered worktrees in the worktree dir.
 pub fn collect(repo: &Repo) -> Vec<TaskInfo> {
+    let mut tasks = collect_without_status(repo);
+    fill_status(repo, &mut tasks, &mut |_, _| {});
+    tasks
+}
+
+/// Every task with all but its changes, which need the worktree's files looked at.
+pub(super) fn collect_without_status(repo: &Repo) -> Vec<TaskInfo> {
     let prefix = repo.config.branch_prefix.clone();
     let worktrees = repo.worktrees();
     let wt_dir = repo.worktree_dir();
@@ -213,8 +235,14 @@ pub fn collect(repo: &Repo) -> Vec<TaskInfo> {
             bases.get(&info.task).cloned().flatten(),
         );
     }
-    fill_status(repo, &mut tasks);
     tasks
+}
+
+impl TaskInfo {
+    /// Its worktree is there to be looked at (so its changes come from [`fill_status`]).
+    pub(super) fn has_checkout(&self) -> bool {
+        self.checkout.is_some()
+    }
 }
 
 fn inspect(repo: &Repo, info: &mut TaskInfo, worktrees: &[Worktree], base_commit: Option<String>) {
@@ -278,8 +306,13 @@ fn head_tree(repo: &Repo, wt: &Worktree) -> Option<git2::Oid> {
     Some(repo.git.find_commit(commit).ok()?.tree_id())
 }
 
-/// Finds the status of every task worktree, as many at once as there are cores.
-fn fill_status(repo: &Repo, tasks: &mut [TaskInfo]) {
+/// Finds the status of every task worktree, as many at once as there are cores; `on_each`
+/// is called (on this thread) with each task's index as its status comes in.
+pub(super) fn fill_status(
+    repo: &Repo,
+    tasks: &mut [TaskInfo],
+    on_each: &mut dyn FnMut(usize, &[TaskInfo]),
+) {
     // The stat pass compares names byte for byte, and reads the index git would read.
     let quick = !repo
         .git
@@ -293,40 +326,48 @@ fn fill_status(repo: &Repo, tasks: &mut [TaskInfo]) {
         .ok()
         .and_then(|c| c.get_string("core.fsmonitor").ok())
         .and_then(|v| crate::git::fsmonitor::hook_of(&v));
-    let jobs: Vec<(usize, &TaskInfo, &Checkout)> = tasks
+    let jobs: Vec<(usize, PathBuf, PathBuf, Option<git2::Oid>)> = tasks
         .iter()
         .enumerate()
-        .filter_map(|(i, t)| Some((i, t, t.checkout.as_ref()?)))
+        .filter_map(|(i, t)| {
+            let checkout = t.checkout.as_ref()?;
+            let head_tree = checkout.head_tree.filter(|_| quick);
+            Some((i, t.path.clone(), checkout.index_file.clone(), head_tree))
+        })
         .collect();
     let queue = Mutex::new(jobs.into_iter());
-    let results: Mutex<Vec<(usize, Result<Status>)>> = Mutex::new(Vec::new());
+    let (sender, results) = std::sync::mpsc::channel::<(usize, Result<Status>)>();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     std::thread::scope(|scope| {
         for _ in 0..threads {
-            scope.spawn(|| {
-                while let Some((i, task, checkout)) = queue.lock().ok().and_then(|mut q| q.next()) {
-                    let head_tree = checkout.head_tree.filter(|_| quick);
+            let (sender, queue, fsmonitor) = (sender.clone(), &queue, &fsmonitor);
+            scope.spawn(move || {
+                while let Some((i, path, index_file, head_tree)) =
+                    queue.lock().ok().and_then(|mut q| q.next())
+                {
                     let status = status::status_for_list(
-                        &task.path,
-                        &checkout.index_file,
+                        &path,
+                        &index_file,
                         head_tree,
                         fsmonitor.as_deref(),
                     );
-                    if let Ok(mut r) = results.lock() {
-                        r.push((i, status));
+                    if sender.send((i, status)).is_err() {
+                        break;
                     }
                 }
             });
         }
-    });
-    for (i, status) in results.into_inner().unwrap_or_default() {
-        match status {
-            Ok(s) => {
-                tasks[i].staged = s.staged;
-                tasks[i].unstaged = s.unstaged + s.conflicted;
-                tasks[i].untracked = s.untracked;
+        drop(sender);
+        for (i, status) in results {
+            match status {
+                Ok(s) => {
+                    tasks[i].staged = s.staged;
+                    tasks[i].unstaged = s.unstaged + s.conflicted;
+                    tasks[i].untracked = s.untracked;
+                }
+                Err(_) => tasks[i].flags.push("status-failed".into()),
             }
-            Err(_) => tasks[i].flags.push("status-failed".into()),
+            on_each(i, tasks);
         }
-    }
+    });
 }

@@ -19,6 +19,8 @@ pub struct Ui {
     /// Whether prompts may be shown (stdin and stderr are a terminal).
     pub interactive: bool,
     pub stderr_is_terminal: bool,
+    /// stdout is a terminal (tables may be drawn and redrawn in place).
+    pub stdout_is_terminal: bool,
     pub prompter: Box<dyn Prompter>,
 }
 
@@ -46,6 +48,7 @@ impl Ui {
             color_err: wants_color(None, stderr_is_terminal),
             interactive,
             stderr_is_terminal,
+            stdout_is_terminal: io::stdout().is_terminal(),
             prompter: Box::new(TermPrompter),
         }
     }
@@ -59,6 +62,7 @@ impl Ui {
             color_err: false,
             interactive: false,
             stderr_is_terminal: false,
+            stdout_is_terminal: false,
             prompter: Box::new(TermPrompter),
         }
     }

@@ -13,6 +13,7 @@ mod interrupt;
 mod lifecycle;
 mod list;
 mod list_fsmonitor;
+mod list_live;
 mod model;
 mod native;
 mod prompts;
