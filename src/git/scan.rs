@@ -57,29 +57,32 @@ pub fn suspects(
     {
         return None;
     }
-    if let Some(mut paths) =
-        fsmonitor.and_then(|hook| crate::git::fsmonitor::changed(top, &index, hook))
-    {
-        paths.extend(
-            index
-                .entries
-                .iter()
-                .filter(|e| is_racy(e, index.written))
-                .map(|e| index.path(e).to_vec()),
-        );
-        paths.sort();
-        paths.dedup();
-        if paths.len() <= limit {
-            return Some(paths);
-        }
-    }
+    // What the monitor reports changed (with the entries git had not vouched for and the
+    // racily clean ones) stands in for the stat of every tracked file; the folders are still
+    // read, since a file that was untracked before the index was written is no change to it.
+    let vouched = fsmonitor
+        .and_then(|hook| crate::git::fsmonitor::changed(top, &index, hook))
+        .map(|mut paths| {
+            paths.extend(
+                index
+                    .entries
+                    .iter()
+                    .filter(|e| is_racy(e, index.written))
+                    .map(|e| index.path(e).to_vec()),
+            );
+            paths
+        })
+        .filter(|paths| paths.len() <= limit);
     let mut root = Dir::open(top, DIR_FLAGS, Mode::empty()).ok()?;
     let mut walk = Walk {
         index: &index,
-        suspects: Vec::new(),
+        trust_stat: vouched.is_some(),
+        suspects: vouched.unwrap_or_default(),
         limit,
     };
     walk.dir(&mut root, &index.entries, 0).ok()?;
+    walk.suspects.sort();
+    walk.suspects.dedup();
     Some(walk.suspects)
 }
 
@@ -88,6 +91,8 @@ struct Unsure;
 
 struct Walk<'a> {
     index: &'a Index,
+    /// A file-system monitor vouched for the tracked files: they are not stat'ed.
+    trust_stat: bool,
     suspects: Vec<Vec<u8>>,
     limit: usize,
 }
@@ -112,7 +117,10 @@ impl<'a> Walk<'a> {
             match name.iter().position(|&b| b == b'/') {
                 None => {
                     tracked.insert(name);
-                    if !first.assume_valid && !first.skip_worktree && self.changed(dir, first, name)
+                    if !first.assume_valid
+                        && !first.skip_worktree
+                        && !self.trust_stat
+                        && self.changed(dir, first, name)
                     {
                         self.suspect(path)?;
                     }

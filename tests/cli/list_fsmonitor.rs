@@ -21,20 +21,27 @@ fn fake_hook(env: &TestEnv) -> std::path::PathBuf {
     hook
 }
 
-/// A task whose index carries the hook's token, then a modified tracked file `README` and
-/// a new untracked file `new`; the hook reports only `README`.
-fn task_with_hook(env: &TestEnv) {
+/// A task whose index carries the hook's token, then a modified tracked file `README`
+/// (dated back, so that only a stat finds it: not racily clean) and a new untracked file
+/// `new`; the hook reports the paths in `reported`.
+fn task_with_hook(env: &TestEnv, reported: &str) {
     let hook = fake_hook(env);
     env.git_in("repo", ["config", "core.fsmonitor", hook.to_str().unwrap()])
         .ok();
     fs::write(env.root().join("changed"), "/\n").unwrap();
     env.par(["start", "t"]).ok();
+    // The index written a second after the checkout, so no entry is racily clean.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     env.git_in("repo.par/t", ["status", "--porcelain"]).ok();
     let index = fs::read(env.repo().join(".git/worktrees/t/index")).unwrap();
     assert!(index.windows(4).any(|w| w == b"FSMN"), "git wrote no token");
     env.write("repo.par/t/README", "changed\n");
+    env.command("touch", &env.root())
+        .args(["-d", "@1577836800", "repo.par/t/README"])
+        .status()
+        .unwrap();
     env.write("repo.par/t/new", "untracked\n");
-    fs::write(env.root().join("changed"), "README\n").unwrap();
+    fs::write(env.root().join("changed"), reported).unwrap();
 }
 
 /// (unstaged, untracked) of task t, as `list --porcelain` shows them.
@@ -47,24 +54,31 @@ fn counts(env: &TestEnv) -> (String, String) {
 #[test]
 fn list_asks_the_fsmonitor_hook_what_changed() {
     let env = TestEnv::new();
-    task_with_hook(&env);
-    // The hook did not report `new`, so list (trusting it) did not look for it: proof that
-    // the hook, not the scan, decided what was looked at.
-    assert_eq!(counts(&env), ("1".into(), "0".into()));
+    task_with_hook(&env, "README\n");
+    assert_eq!(counts(&env), ("1".into(), "1".into()));
+}
+
+#[test]
+fn list_believes_the_hook_about_tracked_files_and_still_finds_untracked_ones() {
+    let env = TestEnv::new();
+    // The hook (wrongly) reports nothing: list, trusting it, does not stat README, which
+    // shows the hook decided; `new` was untracked before and after, no change to report,
+    // and is found by reading the folders.
+    task_with_hook(&env, "");
+    assert_eq!(counts(&env), ("0".into(), "1".into()));
 }
 
 #[test]
 fn list_scans_everything_when_the_hook_cannot_tell() {
     let env = TestEnv::new();
-    task_with_hook(&env);
-    fs::write(env.root().join("changed"), "/\n").unwrap();
+    task_with_hook(&env, "/\n");
     assert_eq!(counts(&env), ("1".into(), "1".into()));
 }
 
 #[test]
 fn list_scans_everything_when_the_hook_is_slow() {
     let env = TestEnv::new();
-    task_with_hook(&env);
+    task_with_hook(&env, "README\n");
     // Past the deadline (1 s) list stops waiting and scans; git's own status, which list
     // then runs on what the scan found, still waits for the hook itself.
     fs::write(env.root().join("delay"), "2\n").unwrap();
@@ -74,7 +88,7 @@ fn list_scans_everything_when_the_hook_is_slow() {
 #[test]
 fn list_scans_everything_with_the_builtin_monitor_setting() {
     let env = TestEnv::new();
-    task_with_hook(&env);
+    task_with_hook(&env, "");
     // `true` is git's own daemon (IPC, not the hook protocol): not asked.
     env.git_in("repo", ["config", "core.fsmonitor", "false"])
         .ok();
