@@ -7,17 +7,22 @@
 #   ./install.sh --prefix DIR       install into DIR/bin, DIR/share/... (e.g. /usr/local as root)
 #   ./install.sh --bin FILE         install this already built binary (also: GIT_PAR_BIN=FILE)
 #   ./install.sh --zsh-dir DIR      put the zsh completion in DIR (a folder in zsh's $fpath)
+#   ./install.sh --bash-completion FILE|none
+#                                   bash-completion's main script, when it is not where
+#                                   install.sh looks (none: it is not installed)
 #   ./install.sh --uninstall        remove exactly what an earlier install put there
 #
 # Every file and folder it creates is listed in <prefix>/share/git-par/manifest; the
 # uninstaller (also installed, as <prefix>/share/git-par/uninstall.sh) removes those and no
-# others.
+# others. At the end it says what each shell found on this machine still needs for Tab to
+# complete `git par` (a package, or the exact line for a startup file).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 prefix=${PREFIX:-$HOME/.local}
 bin=${GIT_PAR_BIN:-}
 zsh_dir=
+bash_completion=
 action=install
 
 die() {
@@ -33,6 +38,8 @@ while [ "$#" -gt 0 ]; do
   --bin=*) bin=${1#*=}; shift ;;
   --zsh-dir) [ "$#" -ge 2 ] || die "--zsh-dir needs a folder"; zsh_dir=$2; shift 2 ;;
   --zsh-dir=*) zsh_dir=${1#*=}; shift ;;
+  --bash-completion) [ "$#" -ge 2 ] || die "--bash-completion needs a file or none"; bash_completion=$2; shift 2 ;;
+  --bash-completion=*) bash_completion=${1#*=}; shift ;;
   --uninstall) action=uninstall; shift ;;
   -h|--help) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
   *) die "unknown argument '$1' (see --help)" ;;
@@ -144,10 +151,79 @@ case ":$PATH:" in
 *":$prefix/bin:"*) ;;
 *) echo "note: $prefix/bin is not on your PATH yet; add it (a new login shell may do so already)" ;;
 esac
-if ! zsh_fpath | grep -qx "$zsh_dir"; then
-  echo "note: zsh loads completions only from folders in its \$fpath; if you use zsh, add"
-  echo "note:   fpath+=($zsh_dir)"
-  echo "note: to ~/.zshrc before compinit runs"
+
+# bash-completion's main script, where distributions put it (none found: not installed).
+find_bash_completion() {
+  for f in /usr/share/bash-completion/bash_completion \
+    /usr/local/share/bash-completion/bash_completion \
+    /opt/homebrew/etc/profile.d/bash_completion.sh \
+    /usr/local/etc/profile.d/bash_completion.sh \
+    /etc/bash_completion; do
+    [ -f "$f" ] && { echo "$f"; return 0; }
+  done
+  return 0
+}
+# git's own bash completion, which `git par <Tab>` goes through.
+find_git_completion() {
+  exec_path=$(git --exec-path 2>/dev/null || :)
+  for f in /usr/share/bash-completion/completions/git \
+    /usr/local/share/bash-completion/completions/git \
+    /opt/homebrew/etc/bash_completion.d/git-completion.bash \
+    /usr/local/etc/bash_completion.d/git-completion.bash \
+    /usr/share/git/completion/git-completion.bash \
+    /usr/share/git-core/contrib/completion/git-completion.bash \
+    "${exec_path%/libexec/git-core}/share/git-core/contrib/completion/git-completion.bash" \
+    /Library/Developer/CommandLineTools/usr/share/git-core/git-completion.bash; do
+    [ -f "$f" ] && { echo "$f"; return 0; }
+  done
+  return 0
+}
+# The command that installs package $1 with this machine's package manager.
+package_command() {
+  for pm in "apt-get install" "dnf install" "yum install" "zypper install" "pacman -S" "apk add"; do
+    command -v "${pm%% *}" >/dev/null 2>&1 && { echo "sudo $pm $1"; return 0; }
+  done
+  command -v brew >/dev/null 2>&1 && { echo "brew install $1@2"; return 0; }
+  echo "install the $1 package"
+}
+# True when an interactive bash, as a terminal starts one, has bash-completion loaded: asked
+# of bash itself, since what loads it differs (~/.bashrc, /etc/bash.bashrc, /etc/bashrc and
+# /etc/profile.d on some systems, login shells only on others).
+bash_loads_completion() {
+  limit=
+  command -v timeout >/dev/null 2>&1 && limit="timeout 10"
+  answer=$($limit bash -ic 'if [ -n "${BASH_COMPLETION_VERSINFO-}" ] || declare -F _completion_loader >/dev/null; then echo loaded; fi' </dev/null 2>/dev/null | tail -n 1)
+  [ "$answer" = loaded ]
+}
+
+if command -v bash >/dev/null 2>&1; then
+  case $bash_completion in
+  none) bash_completion= ;;
+  '') bash_completion=$(find_bash_completion) ;;
+  esac
+  if [ -z "$bash_completion" ]; then
+    echo "note: bash: Tab completes 'git par' through the bash-completion package, which is not installed:"
+    echo "note:   $(package_command bash-completion)"
+    git_completion=$(find_git_completion)
+    if [ -n "$git_completion" ]; then
+      echo "note: or, without it, add this line to ~/.bashrc:"
+      echo "note:   . $git_completion && . $bash_dir/git-par"
+    fi
+  elif ! bash_loads_completion; then
+    echo "note: bash: bash-completion is installed, but your bash does not load it; add this line to ~/.bashrc:"
+    echo "note:   [ -f $bash_completion ] && . $bash_completion"
+  fi
+fi
+if command -v zsh >/dev/null 2>&1; then
+  if ! zsh_fpath | grep -qx "$zsh_dir"; then
+    echo "note: zsh loads completions only from folders in its \$fpath; if you use zsh, add"
+    echo "note:   fpath+=($zsh_dir)"
+    echo "note: to ~/.zshrc before compinit runs"
+  fi
+  if [ -f "$HOME/.zshrc" ] && ! grep -Eqs '^[^#]*compinit' "$HOME/.zshrc"; then
+    echo "note: zsh: your ~/.zshrc does not start completion; add this line to it (after any fpath line):"
+    echo "note:   autoload -Uz compinit && compinit"
+  fi
 fi
 echo "note: to let 'git par' change your directory, see 'git par shell-init --help'"
 echo "note: to uninstall: $state/uninstall.sh"

@@ -50,13 +50,15 @@ __git_par_cmd_start ()
 	case $prev in
 	--base) __git_par_revisions "$cur"; return ;;
 	--changes) __gitcomp "move copy leave" "" "$cur"; return ;;
+	--from) __git_par_revisions "$cur"; return ;;
 	esac
 	case $cur in
 	--base=*) __git_par_revisions "${cur#*=}"; return ;;
 	--changes=*) __gitcomp "move copy leave" "" "${cur#*=}"; return ;;
-	-*) __gitcomp "--base= --changes= --no-cd --wait --help"; return ;;
+	--from=*) __git_par_revisions "${cur#*=}"; return ;;
+	-*) __gitcomp "--base= --changes= --from= --no-cd --wait --help"; return ;;
 	esac
-	case $(__git_par_position "$1" --base --changes) in
+	case $(__git_par_position "$1" --base --changes --from) in
 	0) : ;;
 	esac
 }
@@ -84,7 +86,7 @@ __git_par_cmd_finish ()
 __git_par_cmd_sync ()
 {
 	case $cur in
-	-*) __gitcomp "--rebase --wait --help"; return ;;
+	-*) __gitcomp "--rebase --carry --wait --help"; return ;;
 	esac
 	case $(__git_par_position "$1") in
 	0) __git_par_tasks "$cur" ;;
@@ -104,7 +106,14 @@ __git_par_cmd_drop ()
 __git_par_cmd_list ()
 {
 	case $cur in
-	-*) __gitcomp "--json --porcelain --help"; return ;;
+	-*) __gitcomp "--json --porcelain --conflicts --help"; return ;;
+	esac
+}
+
+__git_par_cmd_prune ()
+{
+	case $cur in
+	-*) __gitcomp "--dry-run --json --help"; return ;;
 	esac
 }
 
@@ -130,8 +139,17 @@ __git_par_cmd_path ()
 
 __git_par_cmd_rescued ()
 {
+	case $prev in
+	--drop) __git_par_revisions "$cur"; return ;;
+	--older-than) :; return ;;
+	esac
 	case $cur in
-	-*) __gitcomp "--json --help"; return ;;
+	--drop=*) __git_par_revisions "${cur#*=}"; return ;;
+	--older-than=*) :; return ;;
+	-*) __gitcomp "--json --drop= --prune --older-than= --dry-run --help"; return ;;
+	esac
+	case $(__git_par_position "$1" --drop --older-than) in
+	0) __git_par_tasks "$cur" ;;
 	esac
 }
 
@@ -184,7 +202,7 @@ __git_par_cmd_help ()
 	case $cur in
 	esac
 	case $(__git_par_position "$1") in
-	0) __gitcomp "start finish sync drop list diff path rescued recover run cd shell-init" "" "$cur" ;;
+	0) __gitcomp "start finish sync drop list prune diff path rescued recover run cd shell-init" "" "$cur" ;;
 	esac
 }
 
@@ -202,13 +220,14 @@ _git_par ()
 	'')
 		case $cur in
 		-*) __gitcomp "--help --version" ;;
-		*) __gitcomp "start finish sync drop list diff path rescued recover run cd shell-init help" ;;
+		*) __gitcomp "start finish sync drop list prune diff path rescued recover run cd shell-init help" ;;
 		esac ;;
 	start) __git_par_cmd_start $((i + 1)) ;;
 	finish) __git_par_cmd_finish $((i + 1)) ;;
 	sync) __git_par_cmd_sync $((i + 1)) ;;
 	drop) __git_par_cmd_drop $((i + 1)) ;;
 	list|ls) __git_par_cmd_list $((i + 1)) ;;
+	prune) __git_par_cmd_prune $((i + 1)) ;;
 	diff) __git_par_cmd_diff $((i + 1)) ;;
 	path) __git_par_cmd_path $((i + 1)) ;;
 	rescued) __git_par_cmd_rescued $((i + 1)) ;;

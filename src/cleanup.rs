@@ -108,6 +108,7 @@ pub fn settle() {
 /// Has the process that `cmd` starts killed when git-par dies, even by SIGKILL, so no
 /// command outlives the run that started it. The kernel sends the signal when the *thread*
 /// that forked dies: spawn from the main thread.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 pub fn die_with_parent(cmd: &mut std::process::Command) {
     use std::os::unix::process::CommandExt;
     let parent = nix::unistd::getpid();
@@ -125,6 +126,30 @@ pub fn die_with_parent(cmd: &mut std::process::Command) {
     }
 }
 
+/// Without Linux's parent-death signal (macOS, the BSDs), a command's own process is stopped
+/// by the [`GroupKeeper`], which holds its process group.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub fn die_with_parent(_cmd: &mut std::process::Command) {}
+
+/// A pipe whose ends are not inherited by commands git-par starts.
+fn cloexec_pipe() -> nix::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
+    #[cfg(not(target_vendor = "apple"))]
+    {
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+    }
+    // macOS has no pipe2: the flag is set right after (the keeper is made before any command
+    // is started, so no fork can come between).
+    #[cfg(target_vendor = "apple")]
+    {
+        use nix::fcntl::{fcntl, FcntlArg, FdFlag};
+        let (read, write) = nix::unistd::pipe()?;
+        for fd in [&read, &write] {
+            fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))?;
+        }
+        Ok((read, write))
+    }
+}
+
 /// Stops the process groups of a run's commands if git-par dies without doing so itself
 /// (SIGKILL, a crash). [`die_with_parent`] reaches only each command's own process; this
 /// small forked helper reaches what the command started too. git-par tells it each group
@@ -138,10 +163,9 @@ const KEEPER_SLOTS: usize = 1024;
 
 impl GroupKeeper {
     pub fn spawn() -> Result<GroupKeeper> {
-        use nix::fcntl::OFlag;
-        use nix::unistd::{fork, pipe2, ForkResult};
-        let (read, write) = pipe2(OFlag::O_CLOEXEC)
-            .map_err(|e| Error::failed(format!("could not create a pipe: {e}")))?;
+        use nix::unistd::{fork, ForkResult};
+        let (read, write) =
+            cloexec_pipe().map_err(|e| Error::failed(format!("could not create a pipe: {e}")))?;
         // SAFETY: the child makes only async-signal-safe calls (read, kill, raise) and
         // allocates nothing, so forking is sound even if other threads hold locks.
         match unsafe { fork() } {

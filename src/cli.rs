@@ -29,6 +29,7 @@ pub enum Command {
     Drop(DropArgs),
     #[command(visible_alias = "ls")]
     List(ListArgs),
+    Prune(PruneArgs),
     Diff(DiffArgs),
     Path(PathArgs),
     Rescued(RescuedArgs),
@@ -72,12 +73,18 @@ pub enum StartChanges {
 pub struct StartArgs {
     /// Name of the task; its branch is `<par.branchPrefix><task>`.
     pub task: String,
-    /// Start from this revision (default: the branch checked out here).
+    /// Start from this revision (default: the branch checked out here). With `--from`: the
+    /// branch the restored task belongs to, when the saved work names none.
     #[arg(long, value_name = "rev")]
     pub base: Option<String>,
     /// What to do with uncommitted changes here, without asking.
     #[arg(long, value_enum, value_name = "what")]
     pub changes: Option<StartChanges>,
+    /// Restore saved work (a ref `git par rescued` lists): the task's branch at the commit it
+    /// had checked out, its base as it was, and its uncommitted changes as uncommitted changes.
+    /// The saved work is kept.
+    #[arg(long, value_name = "ref", conflicts_with = "changes")]
+    pub from: Option<String>,
     /// With `git par shell-init`: stay in this directory.
     #[arg(long)]
     pub no_cd: bool,
@@ -150,6 +157,11 @@ pub struct SyncArgs {
     /// Rebase the task onto its base instead of merging.
     #[arg(long)]
     pub rebase: bool,
+    /// Carry uncommitted changes through the sync: set them aside (never in the stash list),
+    /// sync, and put them back as uncommitted changes. A sync that would conflict with them is
+    /// undone, and they are put back as they were.
+    #[arg(long)]
+    pub carry: bool,
     /// If another git par works in the task, wait for it instead of refusing.
     #[arg(long)]
     pub wait: bool,
@@ -176,7 +188,46 @@ pub struct DropArgs {
     pub foreground: bool,
 }
 
+/// Drop every task whose work is already in its base, saying of each task why or why not.
+///
+/// A task goes when its commits are in its base (or in the remote branch its base tracks):
+/// by ancestry, or after a squash or rebase there, seen as equal files, a merge that would
+/// change nothing, or equal patch ids; a task with no commits of its own goes too. It goes as
+/// `git par drop` takes it: its commits are saved under refs/par/rescued/ first. A task is
+/// never pruned while its worktree holds uncommitted or untracked changes, a repository of its
+/// own, or ignored files that par.keepIgnored counts as work, while its HEAD is off its
+/// branch, a merge or rebase waits there, it is locked, a process works inside it, another
+/// git par command works in it, or another task that stays was started from its branch (tasks
+/// started from a task's branch are looked at before it, so both can go in one run).
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Say what would be pruned and why, change nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// A JSON array, one object per task: task, action (pruned, would-prune, kept, failed),
+    /// merged, reason, saved.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Show every task: branch, base, ahead/behind, changes, age, path and anything odd.
+///
+/// One line a task; on a terminal a header row names the columns. `*` marks the task whose
+/// worktree holds the current directory. BRANCH, an arrow, BASE: the task's branch and the
+/// branch it merges into. Up and down arrows: commits on the branch and not on the base, and
+/// the other way round. CHANGES: `clean`, or `+N ~N ?N`, the paths `git status` shows staged (+), changed but not
+/// staged, conflicts included (~), and untracked (?). STARTED: since `git par start` made the
+/// task. LAST COMMIT: since the branch's last commit. PATH: the task's worktree.
+///
+/// Flags, in brackets after the path: merging, rebasing, cherry-picking, reverting,
+/// bisecting, applying-patches (a git operation waits in the task's worktree for you to go on
+/// or abort it); interrupted (a git par command working in the task was interrupted: run `git
+/// par recover`); busy (a git par command works in the task now); missing (the worktree folder
+/// is gone); no-worktree (git knows no worktree for the task and there is no folder);
+/// unregistered (a folder git does not know as a worktree); locked (`git worktree lock`);
+/// other-branch (the worktree has another branch checked out); no-branch (the task's branch is
+/// gone); no-record (a branch or worktree without git par's record); status-failed (`git
+/// status` failed in the worktree).
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// A JSON array, one object per task (keys in the man page; kept stable).
@@ -185,6 +236,11 @@ pub struct ListArgs {
     /// Stable tab-separated lines for scripts.
     #[arg(long)]
     pub porcelain: bool,
+    /// Also say whether each task's commits merge cleanly into its base's current tip, and
+    /// which other tasks would make it conflict if they were merged first (with the files).
+    /// Worked out with `git merge-tree`; uncommitted changes do not count.
+    #[arg(long)]
+    pub conflicts: bool,
 }
 
 /// Show a task's whole change against its base, committed and uncommitted, as it would merge.
@@ -204,18 +260,37 @@ pub struct PathArgs {
     pub task: Option<String>,
 }
 
-/// List saved work under refs/par/rescued/, and how to restore each.
+/// List saved work under refs/par/rescued/, and how to restore each; delete what is no
+/// longer wanted.
+///
+/// Saved work is kept until it is deleted here: no other command, and no `git gc`, removes it.
 #[derive(Debug, Args)]
 pub struct RescuedArgs {
+    /// Only the work saved from this task.
+    #[arg(conflicts_with_all = ["drop", "prune"])]
+    pub task: Option<String>,
     /// A JSON array instead of text.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["drop", "prune"])]
     pub json: bool,
+    /// Delete this saved work (a ref the list shows; repeat for more).
+    #[arg(long, value_name = "ref", conflicts_with = "prune")]
+    pub drop: Vec<String>,
+    /// Delete the saved work older than `--older-than`.
+    #[arg(long, requires = "older_than")]
+    pub prune: bool,
+    /// With `--prune`: an age such as 30d, 2w, 12h or 2.weeks.ago.
+    #[arg(long, value_name = "age", requires = "prune")]
+    pub older_than: Option<String>,
+    /// With `--drop` or `--prune`: say what would be deleted, delete nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
 }
 
 /// Finish or roll back interrupted operations and clean up leftovers.
 #[derive(Debug, Args)]
 pub struct RecoverArgs {
-    /// Say what would be done, change nothing.
+    /// Say what would be done, change nothing: for each interrupted operation, whether it
+    /// would be finished or rolled back, and how.
     #[arg(short = 'n', long)]
     pub dry_run: bool,
     /// A JSON report instead of text.

@@ -300,6 +300,17 @@ impl Op {
         }
     }
 
+    /// The tasks it works on.
+    pub fn tasks(&self) -> Vec<&str> {
+        match self {
+            Op::Start(op) => vec![op.task.as_str()],
+            Op::Finish(op) => vec![op.subject.task.as_str()],
+            Op::Drop(op) => vec![op.subject.task.as_str()],
+            Op::Sync(op) => vec![op.task.as_str()],
+            Op::Run(op) => op.tasks.iter().map(String::as_str).collect(),
+        }
+    }
+
     /// Where it had got to, in the journal's words.
     pub fn phase(&self) -> String {
         let word = match self {

@@ -10,6 +10,7 @@ pub mod cli;
 pub(crate) mod commands;
 pub(crate) mod completion;
 pub(crate) mod config;
+pub(crate) mod conflicts;
 pub(crate) mod delete;
 pub mod error;
 pub(crate) mod fsutil;
@@ -41,6 +42,7 @@ pub fn run(cli: Cli, ui: &mut Ui) -> Result<u8> {
         Command::Drop(args) => commands::drop::run(args, ui),
         Command::List(args) => commands::list::run(args, ui),
         Command::Path(args) => commands::path::run(args, ui),
+        Command::Prune(args) => commands::prune::run(args, ui),
         Command::Recover(args) => commands::recover::run(args, ui),
         Command::Rescued(args) => commands::rescued::run(args, ui),
         Command::Diff(args) => commands::diff::run(args, ui),

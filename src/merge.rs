@@ -21,14 +21,62 @@ pub enum Plan {
 }
 
 impl Plan {
-    pub fn describe(&self) -> &'static str {
-        match self {
-            Plan::AlreadyMerged => "already merged",
-            Plan::FastForward(_) => "fast-forward",
-            Plan::MergeCommit { .. } => "merge commit",
-            Plan::NewTip(_) => "new commit",
+    /// What the finish did, in words: `commits` is how many commits the task had that the
+    /// target did not, `tip` the target's new tip.
+    pub fn report(&self, strategy: Strategy, sides: &Sides, commits: usize, tip: Oid) -> String {
+        let (branch, target, n) = (sides.branch, sides.target, count(commits));
+        let at = short_id(tip);
+        match (self, strategy) {
+            (Plan::AlreadyMerged, _) => {
+                format!("'{target}' already holds everything of '{branch}'; nothing to merge.")
+            }
+            (Plan::FastForward(_), _) => {
+                format!("Fast-forwarded '{target}' to '{branch}' ({n}, now at {at}).")
+            }
+            (Plan::MergeCommit { .. }, _) | (Plan::NewTip(_), Strategy::Merge) => {
+                format!("Merged '{branch}' into '{target}' (new commit {at}).")
+            }
+            (Plan::NewTip(_), Strategy::Squash) => {
+                format!("Squashed {n} of '{branch}' into one on '{target}' (new commit {at}).")
+            }
+            (Plan::NewTip(_), Strategy::Rebase) => {
+                format!("Rebased {n} of '{branch}' onto '{target}' (now at {at}).")
+            }
         }
     }
+
+    /// What a finish would do, for `--dry-run`.
+    pub fn preview(&self, strategy: Strategy, sides: &Sides, commits: usize) -> String {
+        let (branch, target, n) = (sides.branch, sides.target, count(commits));
+        match (self, strategy) {
+            (Plan::AlreadyMerged, _) => {
+                format!("'{target}' already holds everything of '{branch}'; nothing to merge.")
+            }
+            (Plan::FastForward(_), _) => {
+                format!("Would fast-forward '{target}' to '{branch}' ({n}).")
+            }
+            (Plan::MergeCommit { .. }, _) | (Plan::NewTip(_), Strategy::Merge) => {
+                format!("Would merge '{branch}' into '{target}' with a new merge commit.")
+            }
+            (Plan::NewTip(_), Strategy::Squash) => {
+                format!("Would squash {n} of '{branch}' into one on '{target}'.")
+            }
+            (Plan::NewTip(_), Strategy::Rebase) => {
+                format!("Would rebase {n} of '{branch}' onto '{target}'.")
+            }
+        }
+    }
+}
+
+fn count(commits: usize) -> String {
+    match commits {
+        1 => "1 commit".to_string(),
+        n => format!("{n} commits"),
+    }
+}
+
+fn short_id(oid: Oid) -> String {
+    oid.to_string()[..7].to_string()
 }
 
 pub struct Sides<'a> {
@@ -118,7 +166,17 @@ pub fn plan(repo: &Repo, strategy: Strategy, sides: &Sides, message: &str) -> Re
         Strategy::Rebase => {
             let range = format!("{}..refs/heads/{}", sides.target_tip, sides.branch);
             let onto = sides.target_tip.to_string();
-            let out = git(&repo.main_worktree, ["replay", "--onto", &onto, &range]).output()?;
+            // Newer gits (those with replay.refAction) update the refs themselves unless told
+            // to print them; older ones ignore the setting. The journal moves the branch.
+            let replay = [
+                "-c",
+                "replay.refAction=print",
+                "replay",
+                "--onto",
+                &onto,
+                &range,
+            ];
+            let out = git(&repo.main_worktree, replay).output()?;
             if out.code != 0 {
                 let stderr = out.stderr_str();
                 let files: Vec<String> = stderr

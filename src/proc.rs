@@ -22,6 +22,8 @@ pub fn is_dead_pid(text: &str) -> bool {
 
 /// How a process uses a folder.
 #[derive(Debug, Clone)]
+// Only the /proc reader finds uses; elsewhere none is made yet.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub enum Use {
     Cwd,
     Root,

@@ -15,6 +15,18 @@ pub fn request_cd(path: &Path) {
     }
 }
 
+/// After the folder the user's shell stands in was removed: through the shell integration,
+/// the shell goes to `path`; without it, the user is told the `cd` line to run (stderr, so
+/// stdout stays a command's result).
+pub fn leave_removed_folder(ui: &mut crate::ui::Ui, path: &Path) {
+    if integration_active() {
+        request_cd(path);
+        return;
+    }
+    ui.note("Your shell is in the folder that was just removed; go on from here:");
+    ui.note(&format!("  cd {}", quote(path)));
+}
+
 /// Whether this command runs under the shell integration, so [`request_cd`] takes effect.
 pub fn integration_active() -> bool {
     std::env::var_os(CD_FILE_ENV).is_some_and(|f| !f.is_empty())
@@ -49,4 +61,15 @@ pub fn user_shell() -> Option<Shell> {
         "fish" => Some(Shell::Fish),
         _ => None,
     }
+}
+
+/// `path` as one word for a POSIX shell: bare when it is only safe characters, else in single
+/// quotes.
+pub fn quote(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+,:@%=".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        return text.into_owned();
+    }
+    format!("'{}'", text.replace('\'', r"'\''"))
 }

@@ -12,11 +12,12 @@ pub fn run(args: DropArgs, ui: &mut Ui) -> Result<u8> {
     let request = Request {
         force: args.force,
         stop_processes: args.stop_processes,
+        only_clean: false,
         foreground: args.foreground,
     };
     drop::drop_task(&repo, ui, &task.lease, &task.record, &request)?;
     if task.inside {
-        crate::shell::request_cd(&repo.main_worktree);
+        crate::shell::leave_removed_folder(ui, &repo.main_worktree);
     }
     Ok(0)
 }

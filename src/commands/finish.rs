@@ -21,7 +21,8 @@ pub fn run(args: FinishArgs, ui: &mut Ui) -> Result<u8> {
     };
     let outcome = finish::finish(&repo, ui, &task.lease, &task.record, &request)?;
     if task.inside && outcome.removed {
-        crate::shell::request_cd(
+        crate::shell::leave_removed_folder(
+            ui,
             outcome
                 .target_worktree
                 .as_ref()

@@ -8,13 +8,16 @@ use std::sync::Mutex;
 use serde::Serialize;
 
 use crate::cli::ListArgs;
+use crate::conflicts::{self, Forecast};
 use crate::error::Result;
 use crate::git::status::{self, Status};
 use crate::git::worktrees::Worktree;
 use crate::git::Repo;
+use crate::ops::guard;
 use crate::ops::lease::{self, Holder};
 use crate::ui::Ui;
-use crate::{fsutil, task, time};
+use crate::{fsutil, journal, task, time};
+use unicode_width::UnicodeWidthStr;
 
 #[derive(Debug, Serialize)]
 pub struct TaskInfo {
@@ -28,11 +31,19 @@ pub struct TaskInfo {
     pub unstaged: usize,
     pub untracked: usize,
     pub last_commit: Option<String>,
+    /// When `git par start` made the task (ISO 8601, UTC), if its record says.
+    pub started: Option<String>,
+    /// Whether the current directory is inside the task's worktree.
+    pub current: bool,
     pub flags: Vec<String>,
     /// The git par command working in the task now (its lease), if any.
     pub busy: Option<Holder>,
+    /// With `--conflicts`: which merges would conflict (see [`crate::conflicts`]).
+    pub conflicts: Option<Forecast>,
     #[serde(skip)]
     last_commit_secs: Option<i64>,
+    #[serde(skip)]
+    started_secs: Option<i64>,
     #[serde(skip)]
     checkout: Option<Checkout>,
 }
@@ -46,21 +57,46 @@ struct Checkout {
 
 pub fn run(args: ListArgs, ui: &mut Ui) -> Result<u8> {
     let repo = crate::open_repo(ui)?;
-    if ui.stdout_is_terminal && !args.json && !args.porcelain {
+    if ui.stdout_is_terminal && !args.json && !args.porcelain && !args.conflicts {
         return super::list_live::run(&repo, ui);
     }
-    let tasks = collect(&repo);
+    let mut tasks = collect(&repo);
+    if args.conflicts {
+        add_conflicts(&repo, &mut tasks)?;
+    }
     if args.json {
         let json = serde_json::to_string_pretty(&tasks)?;
         ui.println(&json)?;
     } else if args.porcelain {
         for t in &tasks {
-            ui.println(&porcelain_line(t))?;
+            let mut line = porcelain_line(t);
+            if args.conflicts {
+                line.push('\t');
+                line.push_str(&conflicts::porcelain(t.conflicts.as_ref()));
+            }
+            ui.println(&line)?;
         }
     } else {
         print_table(ui, &tasks)?;
     }
     Ok(0)
+}
+
+fn add_conflicts(repo: &Repo, tasks: &mut [TaskInfo]) -> Result<()> {
+    let subjects: Vec<conflicts::Subject> = tasks
+        .iter()
+        .map(|t| conflicts::Subject {
+            task: &t.task,
+            branch: &t.branch,
+            base: t.base.as_deref(),
+        })
+        .collect();
+    let mut forecasts = conflicts::forecast(repo, &subjects);
+    for t in tasks {
+        t.conflicts = forecasts.remove(&t.task);
+    }
+    // A Ctrl-C stopped a merge-tree half-way: the forecast is incomplete, so none is shown.
+    crate::cleanup::check()
 }
 
 fn porcelain_line(t: &TaskInfo) -> String {
@@ -81,9 +117,21 @@ fn porcelain_line(t: &TaskInfo) -> String {
         } else {
             t.flags.join(",")
         },
+        t.started.clone().unwrap_or_else(|| "-".into()),
     ]
     .join("\t")
 }
+
+/// The table's columns; the flags follow the last one, in brackets.
+const HEADER: [&str; 7] = [
+    "TASK",
+    "BRANCH ← BASE",
+    "↑↓",
+    "CHANGES",
+    "STARTED",
+    "LAST COMMIT",
+    "PATH",
+];
 
 fn print_table(ui: &mut Ui, tasks: &[TaskInfo]) -> Result<()> {
     if tasks.is_empty() {
@@ -99,7 +147,8 @@ fn print_table(ui: &mut Ui, tasks: &[TaskInfo]) -> Result<()> {
 /// The table's lines; a task whose `pending` is true has its changes still being looked at.
 pub(super) fn table_lines(ui: &Ui, tasks: &[TaskInfo], pending: &[bool]) -> Vec<String> {
     let now = crate::journal::now();
-    let rows: Vec<[String; 6]> = tasks
+    let ago = |secs: Option<i64>| secs.map_or("-".into(), |s| format!("{} ago", time::age(s, now)));
+    let mut rows: Vec<[String; 7]> = tasks
         .iter()
         .enumerate()
         .map(|(i, t)| {
@@ -115,39 +164,67 @@ pub(super) fn table_lines(ui: &Ui, tasks: &[TaskInfo], pending: &[bool]) -> Vec<
                 _ => "-".into(),
             };
             [
-                t.task.clone(),
+                format!("{} {}", if t.current { "*" } else { " " }, t.task),
                 format!("{} ← {}", t.branch, t.base.as_deref().unwrap_or("-")),
                 ahead,
                 changes,
-                t.last_commit_secs
-                    .map_or("-".into(), |s| format!("{} ago", time::age(s, now))),
+                ago(t.started_secs),
+                ago(t.last_commit_secs),
                 t.path.to_string_lossy().into_owned(),
             ]
         })
         .collect();
-    let widths: Vec<usize> = (0..5)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+    // A header for a person; scripts read --porcelain or --json.
+    let header = ui.stdout_is_terminal;
+    if header {
+        rows.insert(0, HEADER.map(|h| h.to_string()));
+        rows[0][0] = format!("  {}", HEADER[0]);
+    }
+    let last = HEADER.len() - 1;
+    let widths: Vec<usize> = (0..last)
+        .map(|i| rows.iter().map(|r| r[i].width()).max().unwrap_or(0))
         .collect();
     let mut lines = Vec::with_capacity(rows.len());
-    for (row, t) in rows.iter().zip(tasks) {
+    let flags = |i: usize| -> Option<&TaskInfo> {
+        match header {
+            true => i.checked_sub(1).map(|i| &tasks[i]),
+            false => Some(&tasks[i]),
+        }
+    };
+    for (i, row) in rows.iter().enumerate() {
         let mut line = String::new();
-        for (i, cell) in row.iter().enumerate() {
-            let padded = if i < 5 {
-                format!("{cell:<w$}  ", w = widths[i])
-            } else {
-                cell.clone()
+        for (col, cell) in row.iter().enumerate() {
+            let padded = match col < last {
+                true => format!("{cell}{}  ", " ".repeat(widths[col] - cell.width())),
+                false => cell.clone(),
             };
-            line.push_str(&if i == 0 {
-                ui.paint(&padded, "32")
-            } else {
-                padded
+            line.push_str(&match (col, flags(i)) {
+                (0, Some(_)) => ui.paint(&padded, "32"),
+                _ => padded,
             });
         }
-        if !t.flags.is_empty() {
-            line.push_str(&format!(
-                "  {}",
-                ui.paint(&format!("[{}]", t.flags.join(", ")), "31")
-            ));
+        match flags(i) {
+            Some(t) => {
+                if let Some(forecast) = &t.conflicts {
+                    let text = forecast.describe(t.base.as_deref());
+                    let clean =
+                        forecast.merges_cleanly == Some(true) && forecast.with_tasks.is_empty();
+                    line.push_str(&format!(
+                        "  {}",
+                        ui.paint(&text, if clean { "32" } else { "33" })
+                    ));
+                }
+                if !t.flags.is_empty() {
+                    line.push_str(&format!(
+                        "  {}",
+                        ui.paint(&format!("[{}]", t.flags.join(", ")), "31")
+                    ));
+                }
+            }
+            None if tasks.iter().any(|t| t.conflicts.is_some()) => {
+                line.push_str("  CONFLICTS  [FLAGS]")
+            }
+            None => line.push_str("  [FLAGS]"),
         }
         lines.push(line.trim_end().to_string());
     }
@@ -178,9 +255,13 @@ pub(super) fn collect_without_status(repo: &Repo) -> Vec<TaskInfo> {
         unstaged: 0,
         untracked: 0,
         last_commit: None,
+        started: None,
+        current: false,
         flags: Vec::new(),
         busy: None,
+        conflicts: None,
         last_commit_secs: None,
+        started_secs: None,
         checkout: None,
     };
     let mut bases: BTreeMap<String, Option<String>> = BTreeMap::new();
@@ -188,6 +269,10 @@ pub(super) fn collect_without_status(repo: &Repo) -> Vec<TaskInfo> {
         bases.insert(record.task.clone(), Some(record.base_commit.clone()));
         let mut info = blank(&record.task, record.branch.clone(), record.path.clone());
         info.base = record.base.clone();
+        if record.created > 0 {
+            info.started_secs = Some(record.created);
+            info.started = Some(time::iso8601(record.created));
+        }
         found.insert(record.task.clone(), info);
     }
     if let Ok(branches) = repo.git.branches(Some(git2::BranchType::Local)) {
@@ -221,11 +306,21 @@ pub(super) fn collect_without_status(repo: &Repo) -> Vec<TaskInfo> {
         found.insert(task, info);
     }
     let mut tasks: Vec<TaskInfo> = found.into_values().collect();
+    let interrupted: Vec<String> = journal::orphans(&repo.par_dir())
+        .iter()
+        .filter_map(|o| o.entry.as_ref().ok())
+        .flat_map(|e| e.op.tasks().into_iter().map(str::to_string))
+        .collect();
+    let here = fsutil::resolve(&repo.cwd);
     for info in &mut tasks {
         info.busy = lease::holder(repo, &info.task);
         if info.busy.is_some() {
             info.flags.push("busy".into());
         }
+        if interrupted.contains(&info.task) {
+            info.flags.push("interrupted".into());
+        }
+        info.current = here.starts_with(fsutil::resolve(&info.path));
     }
     for info in &mut tasks {
         inspect(
@@ -256,11 +351,22 @@ fn inspect(repo: &Repo, info: &mut TaskInfo, worktrees: &[Worktree], base_commit
             if !exists {
                 info.flags.push("missing".into());
             }
+            if wt.prunable {
+                info.flags.push("prunable".into());
+            }
             if wt.locked {
                 info.flags.push("locked".into());
             }
-            if wt.branch() != Some(info.branch.as_str()) {
+            // A rebase detaches HEAD until it ends: the branch being rebased is still the one.
+            let rebasing = ["rebase-merge/head-name", "rebase-apply/head-name"]
+                .iter()
+                .filter_map(|f| std::fs::read_to_string(wt.git_dir.join(f)).ok())
+                .any(|h| h.trim() == format!("refs/heads/{}", info.branch));
+            if wt.branch() != Some(info.branch.as_str()) && !rebasing {
                 info.flags.push("other-branch".into());
+            }
+            if let Some(flag) = guard::in_progress_flag(&wt.git_dir) {
+                info.flags.push(flag.into());
             }
             if exists {
                 info.checkout = Some(Checkout {

@@ -15,7 +15,7 @@ pub fn run(repo: &Repo, ui: &mut Ui) -> Result<u8> {
         return Ok(0);
     }
     let mut pending: Vec<bool> = tasks.iter().map(TaskInfo::has_checkout).collect();
-    let width = usize::from(console::Term::stdout().size().1).max(20);
+    let width = usize::from(console::Term::stdout().size().1).max(1);
     let mut shown = draw(ui, &list::table_lines(ui, &tasks, &pending), 0, width)?;
     let mut failed = None;
     list::fill_status(repo, &mut tasks, &mut |i, tasks| {
@@ -32,21 +32,23 @@ pub fn run(repo: &Repo, ui: &mut Ui) -> Result<u8> {
     }
 }
 
-/// Draws `lines` over the `shown` lines drawn before (the cursor is below them), each cut
-/// to the terminal's width so that none wraps and the next redraw lands on it; returns how
-/// many lines are now shown.
+/// Draws `lines` over the `shown` screen rows drawn before (the cursor is below them);
+/// returns how many screen rows they take now (a line wider than the terminal wraps onto
+/// more than one, and the next redraw must go up past them all).
 fn draw(ui: &mut Ui, lines: &[String], shown: usize, width: usize) -> Result<usize> {
     let mut text = String::new();
     if shown > 0 {
         text.push_str(&format!("\x1b[{shown}A"));
     }
+    let mut rows = 0;
     for line in lines {
-        text.push_str("\r\x1b[2K");
-        text.push_str(&console::truncate_str(line, width - 1, ""));
+        text.push_str("\r\x1b[J");
+        text.push_str(line);
         text.push('\n');
+        rows += console::measure_text_width(line).div_ceil(width).max(1);
     }
     let out = ui.out();
     out.write_all(text.as_bytes())?;
     out.flush()?;
-    Ok(lines.len())
+    Ok(rows)
 }

@@ -9,6 +9,7 @@ pub mod generate;
 pub mod list;
 pub mod list_live;
 pub mod path;
+pub mod prune;
 pub mod recover;
 pub mod rescued;
 pub mod run;

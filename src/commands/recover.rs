@@ -102,11 +102,7 @@ pub fn recover(repo: &Repo, ui: &mut Ui, dry_run: bool) -> Result<Vec<Finding>> 
         };
         let what = format!("interrupted {} ({})", orphan.describe(), entry.op.phase());
         if dry_run {
-            say(
-                "recover",
-                what,
-                "it would be finished or rolled back".into(),
-            );
+            say("recover", what, ops::intent(repo, entry));
             continue;
         }
         match ops::recover(repo, ui, entry) {

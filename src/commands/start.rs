@@ -8,13 +8,33 @@ use crate::error::{Error, Result};
 use crate::git::status;
 use crate::ops::lease::Lease;
 use crate::ops::start::{self, Request};
-use crate::task;
+use crate::rescue::restore::Saved;
 use crate::ui::Ui;
+use crate::{rescue, task};
 
 pub fn run(args: StartArgs, ui: &mut Ui) -> Result<u8> {
     task::validate_name(&args.task)?;
     let repo = crate::open_repo(ui)?;
-    let changes = decide_changes(ui, args.changes, &repo.current_worktree)?;
+    let saved = args
+        .from
+        .as_deref()
+        .map(|name| rescue::restore::read(&repo, name))
+        .transpose()?;
+    let restore = match &saved {
+        Some(saved) => {
+            let (restore, assumed) = rescue::restore::plan(&repo, saved, args.base.as_deref())?;
+            if let Some(assumed) = assumed {
+                ui.note(&format!("{}: {assumed}", saved.refname));
+            }
+            Some(restore)
+        }
+        None => None,
+    };
+    // Restoring carries the saved changes only: what is uncommitted here stays, unasked.
+    let changes = match restore {
+        Some(_) => None,
+        None => decide_changes(ui, args.changes, &repo.current_worktree)?,
+    };
     let lease = Lease::take(
         &repo,
         ui,
@@ -26,9 +46,13 @@ pub fn run(args: StartArgs, ui: &mut Ui) -> Result<u8> {
         task: &args.task,
         base: args.base.as_deref(),
         changes,
+        restore,
     };
     let started = start::start(&repo, ui, &lease, &request)?;
-    report(ui, &started);
+    match &saved {
+        Some(saved) => report_restored(ui, &started, saved),
+        None => report(ui, &started),
+    }
     ui.println(&started.record.path.to_string_lossy())?;
     if !args.no_cd {
         crate::shell::request_cd(&started.record.path);
@@ -53,6 +77,26 @@ pub fn report(ui: &mut Ui, started: &start::Started) {
             source.display()
         ));
     }
+}
+
+/// What `start --from` says on stderr once the task is back.
+fn report_restored(ui: &mut Ui, started: &start::Started, saved: &Saved) {
+    let record = &started.record;
+    ui.note(&format!(
+        "Restored task '{}' on branch '{}' from {} (base {}, {})",
+        record.task,
+        record.branch,
+        saved.refname,
+        started.base.label,
+        &started.base.commit.to_string()[..7]
+    ));
+    if saved.changes.is_some() {
+        ui.note("Its uncommitted changes are back, uncommitted.");
+    }
+    ui.note(&format!(
+        "The saved work is kept; 'git par rescued --drop {}' deletes it.",
+        saved.refname
+    ));
 }
 
 /// Asks what to do with uncommitted changes here, only on a terminal and only when there are
@@ -82,10 +126,14 @@ fn decide_changes(
         "leave them here",
         "cancel",
     ];
-    match ui.prompter.select("What should happen to them?", &items)? {
-        0 => Ok(Some(StartChanges::Move)),
-        1 => Ok(Some(StartChanges::Copy)),
-        2 => Ok(Some(StartChanges::Leave)),
+    // Enter alone moves nothing: it leaves the changes where they are.
+    match ui
+        .prompter
+        .select("What should happen to them?", &items, 2)?
+    {
+        Some(0) => Ok(Some(StartChanges::Move)),
+        Some(1) => Ok(Some(StartChanges::Copy)),
+        Some(2) => Ok(Some(StartChanges::Leave)),
         _ => Err(Error::failed("cancelled; nothing was changed")),
     }
 }

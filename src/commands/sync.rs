@@ -24,28 +24,38 @@ pub fn run(args: SyncArgs, ui: &mut Ui) -> Result<u8> {
         .hint("'git par recover' looks into it"));
     }
     let verb = if args.rebase { "rebase" } else { "merge" };
-    match sync::sync(&repo, ui, &lease, &record, &base, args.rebase)? {
-        Synced::Done => {
-            ui.note(&format!("Brought '{base}' into task '{name}' ({verb})."));
+    match sync::sync(&repo, ui, &lease, &record, &base, args.rebase, args.carry)? {
+        Synced::UpToDate => {
+            ui.note(&format!(
+                "Task '{name}' is already up to date with '{base}'; nothing to do."
+            ));
+            Ok(0)
+        }
+        Synced::Done { carried } => {
+            ui.note(&match args.rebase {
+                true => format!("Rebased task '{name}' onto '{base}'."),
+                false => format!("Merged '{base}' into task '{name}'."),
+            });
+            if carried {
+                ui.note("Its uncommitted changes are back, as they were.");
+            }
             Ok(0)
         }
         Synced::Conflicts(lines) => {
             for line in &lines {
                 ui.note(line);
             }
-            Err(
-                Error::failed(format!("could not {verb} '{base}' into task '{name}'"))
-                    .hint(format!(
-                        "resolve the conflicts in {}, then 'git {}'",
-                        record.path.display(),
-                        if args.rebase {
-                            "rebase --continue"
-                        } else {
-                            "commit"
-                        }
-                    ))
-                    .hint(format!("or give up with 'git {verb} --abort' there")),
-            )
+            Err(Error::failed(sync::failed_to(args.rebase, &base, name))
+                .hint(format!(
+                    "resolve the conflicts in {}, then 'git {}'",
+                    record.path.display(),
+                    if args.rebase {
+                        "rebase --continue"
+                    } else {
+                        "commit"
+                    }
+                ))
+                .hint(format!("or give up with 'git {verb} --abort' there")))
         }
     }
 }

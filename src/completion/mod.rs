@@ -109,9 +109,10 @@ fn values_of(sub: &str, arg: &Arg) -> Result<Values, String> {
     Ok(match (sub, arg.get_id().as_str()) {
         ("start", "task") => Values::NewTask,
         (_, "task" | "tasks") => Values::Task,
-        (_, "base") => Values::Revision,
+        // Saved work is a ref: `refs/par/<Tab>` completes it as git completes refs.
+        (_, "base") | ("start", "from") | ("rescued", "drop") => Values::Revision,
         (_, "into") => Values::Branch,
-        (_, "message" | "jobs") => Values::Text,
+        (_, "message" | "jobs" | "older_than") => Values::Text,
         (_, "command") => Values::CommandLine,
         (_, id) => {
             return Err(format!(

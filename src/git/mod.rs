@@ -7,11 +7,9 @@ pub mod run;
 pub mod scan;
 pub mod snapshot;
 pub mod status;
+pub mod version;
 pub mod worktrees;
 
 pub use repo::Repo;
 pub use run::git;
-
-/// `git merge-tree --write-tree --merge-base` on trees needs git 2.40;
-/// `git replay` (the rebase strategy) needs 2.44.
-pub const MINIMUM_GIT_VERSION: (u32, u32) = (2, 44);
+pub use version::MINIMUM_GIT_VERSION;

@@ -32,6 +32,7 @@ impl Repo {
                 .hint("run git par inside a git repository, or use 'git -C <path> par …'")
         })?;
         let common_dir = fsutil::resolve(git.commondir());
+        crate::git::version::check(&common_dir.join("par"))?;
         let Some(current) = git.workdir() else {
             return Err(Error::failed("this operation must be run in a work tree")
                 .hint("git par needs a repository with a working tree, not a bare one"));

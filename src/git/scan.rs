@@ -171,9 +171,12 @@ impl<'a> Walk<'a> {
 /// stat data differs in any field, or when it changed in the second the index was `written`
 /// (a time in seconds) or later.
 fn differs(entry: &Entry, st: &FileStat, written: i64) -> bool {
-    let kind = st.st_mode & S_IFMT;
+    // `mode_t` is 32 bits on Linux, 16 on macOS.
+    #[allow(clippy::useless_conversion)]
+    let mode = u32::from(st.st_mode);
+    let kind = mode & S_IFMT;
     let kind_differs = match entry.mode & S_IFMT {
-        S_IFREG => kind != S_IFREG || (st.st_mode ^ entry.mode) & 0o100 != 0,
+        S_IFREG => kind != S_IFREG || (mode ^ entry.mode) & 0o100 != 0,
         S_IFLNK => kind != S_IFLNK,
         // A submodule: git looks inside it, so must we.
         _ => true,

@@ -68,6 +68,7 @@ fn section(title: &str, blocks: Vec<Block>) -> Section {
 pub fn description() -> Vec<Block> {
     vec![
         p("A task is a name, a branch (par/<task> by default) and a worktree for it (../<repo>.par/<task> by default). start creates both, from the branch checked out where it runs; finish merges the branch back into the branch it came from and removes both; drop throws a task away after saving its work under refs/par/rescued/. Every command that changes something keeps a journal first, so that an interrupted command can be finished or rolled back by git par recover."),
+        p("Questions are asked only when stdin and stderr are a terminal; elsewhere a command that would ask refuses and names the option that answers. Enter alone takes the answer that moves and discards nothing (start: leave the changes where they are; finish: commit them; sync: cancel; drop: no). Esc or q cancels, changing nothing."),
         p("git par --help and git help par show this page; git par <command> -h shows a short help for one command."),
     ]
 }
@@ -123,7 +124,7 @@ fn shell_integration() -> Vec<Block> {
             "git par shell-init fish | source      # ~/.config/fish/config.fish",
         ]),
         p("The line defines shell functions named git and git-par. Plain git commands go straight to git. For git par commands the function names a temporary file in GIT_PAR_CD_FILE, and afterwards changes to the directory the command wrote there, if any, then removes the file and returns the command's exit status."),
-        p("With it, git par start leaves the shell in the new worktree (unless --no-cd is given); git par finish and git par drop, run from inside the task's worktree, leave it in the worktree of the branch merged into, or in the main worktree; git par cd goes to a task's worktree, or without a task to the main worktree. Without it, git par cd prints the line to add and the path."),
+        p("With it, git par start leaves the shell in the new worktree (unless --no-cd is given); git par finish and git par drop, run from inside the task's worktree, leave it in the worktree of the branch merged into, or in the main worktree; git par cd goes to a task's worktree, or without a task to the main worktree. Without it, git par cd prints the line to add and the path, and git par finish and git par drop, run from inside the task's worktree, print the cd line that leaves the removed folder on stderr."),
     ]
 }
 
@@ -137,9 +138,14 @@ fn output_formats() -> Vec<Block> {
         item("ahead, behind", "Commits on the branch and not on the base, and the other way round; null when either is missing."),
         item("staged, unstaged, untracked", "Numbers of changed paths in the worktree."),
         item("last_commit", "Time of the branch's last commit, ISO 8601 in UTC (2026-01-31T12:00:00Z), or null."),
-        item("flags", "A list of strings, each naming something odd: no-record (a branch without git par's record), missing (the worktree folder is gone), locked (the worktree is locked), other-branch (the worktree has another branch checked out), unregistered (a folder git does not know as a worktree), no-worktree, no-branch, status-failed (git status failed in the worktree), busy (a git par command works in the task now)."),
+        item("started", "When git par start made the task, ISO 8601 in UTC, or null when its record does not say."),
+        item("current", "true for the task whose worktree holds the current directory."),
+        item("flags", "A list of strings, each naming something odd: merging, rebasing, cherry-picking, reverting, bisecting, applying-patches (a git operation waits in the task's worktree), interrupted (an interrupted git par command worked in the task; git par recover puts it right), no-record (a branch without git par's record), missing (the worktree folder is gone), prunable (git's record of the worktree names a .git that is gone and it is not locked: git worktree prune would forget it), locked (the worktree is locked), other-branch (the worktree has another branch checked out), unregistered (a folder git does not know as a worktree), no-worktree, no-branch, status-failed (git status failed in the worktree), busy (a git par command works in the task now)."),
         item("busy", "The git par command working in the task now, as an object with pid, command (as git par drop x) and since (seconds since the epoch), or null."),
-        p("git par list --porcelain prints one line per task with these fields separated by tabs: task, branch, base, ahead, behind, staged, unstaged, untracked, last_commit, path, flags (joined with commas). A field with no value is -."),
+        item("conflicts", "With --conflicts, an object: merges_cleanly (whether the task's commits merge into its base's current tip without a conflict; null when that could not be worked out), base_files (the files that would conflict with the base), with_tasks (a list of objects with task and files: other tasks of the same base that, merged first, would make this one conflict in those files, beyond base_files), and reason (why the task could not be looked at, or null). Without --conflicts, null."),
+        p("git par list --porcelain prints one line per task with these fields separated by tabs: task, branch, base, ahead, behind, staged, unstaged, untracked, last_commit, path, flags (joined with commas), started. A field with no value is -. With --conflicts a thirteenth field follows: - when not worked out, :clean, or what the task would conflict with, separated by spaces: :base for its base, then the names of the other tasks."),
+        p("git par prune --json prints a JSON array with one object per task: task, action (pruned; would-prune with --dry-run; kept; failed, when the drop refused), merged (how its work shows in its base: empty, same-commit, ancestor, no-changes, same-tree, merge-adds-nothing, squash-patch-id, rebase-patch-ids; or null), reason (in words, why it went or stayed) and saved (the refs/par/rescued/ ref its commits were saved under, or null)."),
+        p("git par list --conflicts works with git merge-tree --write-tree, which touches no worktree, index or ref. Only committed work counts: uncommitted changes are in no merge until they are committed. A task that conflicts with its base is not counted as merged first for the others. Tasks whose changed paths meet nowhere (no common path, no file where the other has a folder, no file added in a folder the other emptied) cannot conflict and are not merged at all."),
     ]
 }
 
@@ -161,7 +167,8 @@ fn files() -> Vec<Block> {
         item("<git-common-dir>/par/leases/<task>.lock", "The task's lease: held by the one git par command working in the task (start, run, finish, drop, sync); a second one refuses, naming it, or waits with --wait."),
         item("<git-common-dir>/par/journal/refused/, <git-common-dir>/par/tasks/damaged/", "Journal entries and task records that git par recover would not believe (unreadable, or naming paths that are not the task's), kept for you to look at; nothing they name was touched."),
         item("<git-common-dir>/par/logs/", "Output of the commands started by git par run."),
-        item("refs/par/rescued/<task>/<date>", "Work saved before it was thrown away (by drop, finish, or a rollback): one commit whose tree is the worktree's files and whose parents keep its HEAD, the branch, commits only in the worktree's reflog, and the commits and uncommitted files of submodules and nested repositories; git par rescued lists each piece and says how to restore it."),
+        item("refs/par/rescued/<task>/<date>", "Work saved before it was thrown away (by drop, finish, or a rollback): one commit whose tree is the worktree's files and whose parents keep its HEAD, the branch, commits only in the worktree's reflog, and the commits and uncommitted files of submodules and nested repositories; its message also names the task's base. git par rescued lists each piece and the command that restores it (git par start <task> --from <ref>: the branch at its commits, the base as it was, the uncommitted changes uncommitted again); only git par rescued --drop and --prune delete it."),
+        item("refs/par/carrying/<task>", "Uncommitted changes that git par sync --carry set aside, for as long as they are out of the worktree; git par recover puts them back after an interrupted sync."),
         p("<git-common-dir> is the git directory shared by all worktrees: git rev-parse --git-common-dir prints it."),
     ]
 }
@@ -194,6 +201,17 @@ fn examples() -> Vec<Block> {
         example(&[
             "$ git par finish fix-login --into release --strategy squash",
             "$ git par rescued",
+        ]),
+        p("Bring back a task that was dropped, then delete saved work older than a month:"),
+        example(&[
+            "$ git par start fix-login --from refs/par/rescued/fix-login/20261121-214203",
+            "$ git par rescued --prune --older-than 30d",
+        ]),
+        p("See which tasks would conflict before finishing any, then drop those already merged upstream (squashed or rebased there), looking first:"),
+        example(&[
+            "$ git par list --conflicts",
+            "$ git par prune --dry-run",
+            "$ git par prune",
         ]),
         p("Tasks as data, for scripts:"),
         example(&["$ git par list --json", "$ git par list --porcelain | cut -f1,4"]),

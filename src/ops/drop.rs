@@ -45,6 +45,9 @@ pub struct Request {
     pub stop_processes: bool,
     /// Delete the worktree's files before returning, even with `par.removeInBackground`.
     pub foreground: bool,
+    /// Refuse when the worktree holds uncommitted or untracked changes, and keep the task when
+    /// some appear while it is being removed (`git par prune` drops only tasks with none).
+    pub only_clean: bool,
 }
 
 /// What a task holds beyond its base, in words; `None` when it holds nothing.
@@ -112,6 +115,15 @@ pub fn drop_task(
 ) -> Result<Option<String>> {
     let name = &record.task;
     lease.covers(name)?;
+    if req.only_clean && record.path.is_dir() {
+        let status = status::status(&record.path)?;
+        if !status.is_clean() {
+            return Err(Error::failed(format!(
+                "task '{name}' has {} uncommitted change(s); not dropping it",
+                status.entries.len()
+            )));
+        }
+    }
     // With --force nothing is asked, so the look at what it holds (a full stat pass over the
     // worktree) is skipped: the rescue below saves whatever that is anyway.
     let held = match req.force {
@@ -148,7 +160,7 @@ pub fn drop_task(
         safe: Vec::from_iter(safe_in),
         stop_processes: req.stop_processes,
         rescued: None,
-        keep_if_changed: false,
+        keep_if_changed: req.only_clean,
     };
     let owned = super::check_removal(repo, &removal)?;
     let mut journal = Journal::begin(
@@ -206,6 +218,22 @@ pub fn drop_task(
         return Err(Error::interrupted(sig).hint("the work was saved, so the drop was completed"));
     }
     Ok(saved.or(late))
+}
+
+/// What [`recover`] would do, for `recover --dry-run`: a drop always goes forward.
+pub fn intent(op: &Journaled) -> String {
+    let task = &op.subject.task;
+    match op.phase {
+        Phase::Begin => format!(
+            "finish it: the work of task '{task}' is saved under refs/par/rescued/, then its worktree and branch are removed"
+        ),
+        Phase::Saved | Phase::Removing => format!(
+            "finish it: the work of task '{task}' was saved, so the rest of its worktree and branch are removed"
+        ),
+        Phase::Deleting => format!(
+            "finish it: task '{task}' was dropped; the rest of its removed worktree is deleted"
+        ),
+    }
 }
 
 /// A drop saves the work before it removes anything, so after a crash it is always finished.

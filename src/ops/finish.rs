@@ -116,6 +116,7 @@ pub fn finish(
     let strategy = req.strategy.unwrap_or(repo.config.finish_strategy);
     refuse_head_off_branch(&record)?;
     refuse_others_state(repo, &target)?;
+    refuse_target_edits(repo, &record, &target)?;
     // Whether the worktree can go is known before any prompt or commit: a finish refused
     // after committing the task's changes would have changed them for nothing.
     let check = Removal {
@@ -206,11 +207,9 @@ pub fn finish(
     })?;
     cleanup::failpoint("finish:merged");
     drop(lock);
-    ui.note(&format!(
-        "Merged '{}' into '{target}' ({}).",
-        record.branch,
-        plan.describe()
-    ));
+    let commits = ahead(repo, task_tip, target_tip);
+    let now_at = repo.branch_tip(&target).unwrap_or(task_tip);
+    ui.note(&plan.report(strategy, &sides, commits, now_at));
 
     let mut outcome = Outcome {
         target: target.clone(),
@@ -233,6 +232,11 @@ pub fn finish(
             Err(err) => return Err(super::settle_journal(journal, err)),
         }
         outcome.removed = true;
+        ui.note(&format!(
+            "Removed the worktree {} and branch '{}'.",
+            record.path.display(),
+            record.branch
+        ));
     }
     match &target_worktree {
         Some(path) => ui.note(&format!("'{target}' is checked out at {}", path.display())),
@@ -382,15 +386,7 @@ pub fn recover(repo: &Repo, ui: &mut Ui, id: &str, op: &Journaled) -> Result<Vec
         )]);
     }
     let mut done = undo_merge(op)?;
-    let holds = |commit: &str| -> Result<bool> {
-        match (repo.branch_tip(&op.target), commit.parse::<Oid>()) {
-            (Some(now), Ok(c)) => Ok(now == c || repo.git.graph_descendant_of(now, c)?),
-            _ => Ok(false),
-        }
-    };
-    let merged =
-        holds(&op.task_tip)? || op.new_tip.as_deref().map(holds).transpose()? == Some(true);
-    if merged {
+    if merged(repo, op)? {
         // Past the point of no return: the merge is in, so finish taking the task apart.
         let safe = repo
             .branch_tip(&op.target)
@@ -408,6 +404,37 @@ pub fn recover(repo: &Repo, ui: &mut Ui, id: &str, op: &Journaled) -> Result<Vec
         )?);
     }
     Ok(done)
+}
+
+/// Whether the target holds the finish's merge: the task's tip, or the squash or rebase.
+fn merged(repo: &Repo, op: &Journaled) -> Result<bool> {
+    let holds = |commit: &str| -> Result<bool> {
+        match (repo.branch_tip(&op.target), commit.parse::<Oid>()) {
+            (Some(now), Ok(c)) => Ok(now == c || repo.git.graph_descendant_of(now, c)?),
+            _ => Ok(false),
+        }
+    };
+    Ok(holds(&op.task_tip)? || op.new_tip.as_deref().map(holds).transpose()? == Some(true))
+}
+
+/// What [`recover`] would do, for `recover --dry-run`.
+pub fn intent(repo: &Repo, op: &Journaled) -> String {
+    let task = &op.subject.task;
+    if op.phase == Phase::Deleting {
+        return format!(
+            "finish it: task '{task}' was finished; the rest of its removed worktree is deleted"
+        );
+    }
+    match merged(repo, op) {
+        Ok(true) => format!(
+            "finish it: '{}' holds the merge, so task '{task}' is taken apart (its worktree and branch go, anything they hold that is not merged is saved first)",
+            op.target
+        ),
+        _ => format!(
+            "roll it back: '{}' did not get the merge; a half-made merge of the finish's own is aborted and task '{task}' stays as it is",
+            op.target
+        ),
+    }
 }
 
 fn apply(
@@ -496,28 +523,44 @@ fn merge_in_worktree(dir: &std::path::Path, args: &[&str], sides: &Sides) -> Res
         git(dir, ["merge", "--abort"]).critical().run()?;
     }
     let stderr = out.stderr_str();
+    // git names the files in the way on lines of their own, indented by a tab.
+    let files: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix('\t'))
+        .map(str::trim)
+        .collect();
+    if !files.is_empty() {
+        return Err(Error::failed(format!(
+            "'{}' has local edits in {} to files task '{}' changes: {}",
+            sides.target,
+            dir.display(),
+            sides.task,
+            files.join(", ")
+        ))
+        .hint(format!(
+            "commit them there, or carry them into a task of their own: cd {} && git par start <new-task> --changes move",
+            crate::shell::quote(dir)
+        ))
+        .hint(format!(
+            "then finish again; nothing was changed in {}",
+            dir.display()
+        )));
+    }
+    let first = stderr
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("merge failed");
     Err(Error::failed(format!(
         "git could not merge '{}' into '{}' in {}: {}",
         sides.branch,
         sides.target,
         dir.display(),
-        stderr
-            .lines()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("merge failed")
+        first.strip_prefix("error: ").unwrap_or(first)
     ))
     .hint(format!(
         "nothing was changed; {} is as it was",
         dir.display()
-    ))
-    .hint(
-        stderr
-            .lines()
-            .skip(1)
-            .filter(|l| !l.trim().is_empty())
-            .collect::<Vec<_>>()
-            .join(" "),
-    ))
+    )))
 }
 
 /// The merge worked out, and where it would happen.
@@ -604,9 +647,13 @@ fn settle_changes(ui: &mut Ui, record: &TaskRecord, req: &Request) -> Result<boo
                 "discard them (saved under refs/par/rescued/ first)",
                 "cancel",
             ];
-            match ui.prompter.select("What should happen to them?", &items)? {
-                0 => FinishChanges::Commit,
-                1 => FinishChanges::Discard,
+            // Enter alone commits: it keeps the changes, on the task's branch.
+            match ui
+                .prompter
+                .select("What should happen to them?", &items, 0)?
+            {
+                Some(0) => FinishChanges::Commit,
+                Some(1) => FinishChanges::Discard,
                 _ => return Err(Error::failed("cancelled; nothing was changed")),
             }
         }
@@ -626,6 +673,16 @@ fn settle_changes(ui: &mut Ui, record: &TaskRecord, req: &Request) -> Result<boo
         }
     };
     if req.dry_run {
+        ui.note(&match choice {
+            FinishChanges::Commit => format!(
+                "Would first commit the uncommitted changes of task '{name}': {}",
+                list_files(&status)
+            ),
+            FinishChanges::Discard => format!(
+                "Would discard the uncommitted changes of task '{name}' (saved under refs/par/rescued/ first): {}",
+                list_files(&status)
+            ),
+        });
         return Ok(choice == FinishChanges::Discard);
     }
     match choice {
@@ -659,6 +716,7 @@ fn dry_run(
     let Planned {
         plan,
         target_worktree,
+        sides,
         ..
     } = work_out(
         repo,
@@ -668,11 +726,8 @@ fn dry_run(
         strategy,
         req.message.as_deref(),
     )?;
-    ui.note(&format!(
-        "Would merge '{}' into '{target}' ({}).",
-        record.branch,
-        plan.describe()
-    ));
+    let commits = ahead(repo, task_tip, sides.target_tip);
+    ui.note(&plan.preview(strategy, &sides, commits));
     if let Some(dir) = &target_worktree {
         ui.note(&format!(
             "The merge would happen in {}, where '{target}' is checked out.",
@@ -692,6 +747,83 @@ fn dry_run(
         removed: false,
         rescue: None,
     })
+}
+
+/// How many commits `tip` has that `base` does not.
+fn ahead(repo: &Repo, tip: Oid, base: Oid) -> usize {
+    repo.git
+        .graph_ahead_behind(tip, base)
+        .map_or(0, |(ahead, _)| ahead)
+}
+
+/// Refuses, before any prompt or commit, when the worktree where `target` is checked out has
+/// local edits (untracked files included) to files the task changes, committed or not: git
+/// would refuse the merge there after the task's changes had been committed for nothing.
+fn refuse_target_edits(repo: &Repo, record: &TaskRecord, target: &str) -> Result<()> {
+    let Some(wt) = repo
+        .worktrees()
+        .into_iter()
+        .find(|w| w.branch() == Some(target))
+    else {
+        return Ok(());
+    };
+    let (Some(task_tip), Some(target_tip)) =
+        (repo.branch_tip(&record.branch), repo.branch_tip(target))
+    else {
+        return Ok(());
+    };
+    let local = status::status(&wt.path)?;
+    if local.is_clean() {
+        return Ok(());
+    }
+    let range = format!("{target_tip}...{task_tip}");
+    let out = git(
+        &wt.path,
+        ["diff", "--name-only", "-z", "--no-renames", &range],
+    )
+    .run()?;
+    let mut changed: Vec<String> = out
+        .stdout
+        .split(|b| *b == 0)
+        .filter(|p| !p.is_empty())
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .collect();
+    if record.path.is_dir() {
+        changed.extend(
+            status::status(&record.path)?
+                .entries
+                .into_iter()
+                .map(|(_, p)| p),
+        );
+    }
+    let touches = |edit: &str| {
+        changed.iter().any(|c| match edit.strip_suffix('/') {
+            Some(dir) => c.starts_with(&format!("{dir}/")),
+            None => c == edit || c.starts_with(&format!("{edit}/")),
+        })
+    };
+    let mut clash: Vec<&str> = local
+        .entries
+        .iter()
+        .map(|(_, p)| p.as_str())
+        .filter(|p| touches(p))
+        .collect();
+    if clash.is_empty() {
+        return Ok(());
+    }
+    clash.sort_unstable();
+    clash.dedup();
+    Err(Error::failed(format!(
+        "'{target}' has local edits in {} to files task '{}' changes: {}",
+        wt.path.display(),
+        record.task,
+        clash.join(", ")
+    ))
+    .hint(format!(
+        "commit them there, or carry them into a task of their own: cd {} && git par start <new-task> --changes move",
+        crate::shell::quote(&wt.path)
+    ))
+    .hint("then finish again; nothing was changed"))
 }
 
 pub fn list_files(status: &Status) -> String {

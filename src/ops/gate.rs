@@ -162,17 +162,7 @@ fn admin_of(repo: &Repo, path: &Path) -> std::result::Result<PathBuf, String> {
     Ok(admin)
 }
 
-/// The path a git pointer file holds (`.git` files and admin `gitdir` files), resolved
-/// against the file's folder when relative, as git does (`worktree.useRelativePaths`).
-pub fn read_pointer(file: &Path, prefix: &str) -> Option<PathBuf> {
-    let text = fs::read_to_string(file).ok()?;
-    let target = text.trim_end_matches(['\n', '\r']).strip_prefix(prefix)?;
-    if target.is_empty() {
-        return None;
-    }
-    let target = Path::new(target);
-    Some(fsutil::normalize(&file.parent()?.join(target)))
-}
+pub use crate::git::worktrees::read_pointer;
 
 impl Owned {
     pub fn path(&self) -> &Path {

@@ -12,22 +12,33 @@ use crate::git::worktrees::Worktree;
 use crate::git::Repo;
 use crate::{fsutil, proc};
 
-/// The git operation waiting in a worktree whose private git dir is `git_dir`, if any.
-pub fn in_progress(git_dir: &Path) -> Option<&'static str> {
-    const MARKERS: [(&str, &str); 8] = [
-        ("MERGE_HEAD", "merge"),
-        ("rebase-merge", "rebase"),
-        ("rebase-apply/applying", "git am"),
-        ("rebase-apply", "rebase"),
-        ("CHERRY_PICK_HEAD", "cherry-pick"),
-        ("REVERT_HEAD", "revert"),
-        ("BISECT_LOG", "bisect"),
-        ("sequencer/todo", "cherry-pick or revert"),
-    ];
+/// What git leaves in a worktree's git dir while an operation waits there: the file, the
+/// operation in words, and the flag `git par list` shows for it.
+const MARKERS: [(&str, &str, &str); 8] = [
+    ("MERGE_HEAD", "merge", "merging"),
+    ("rebase-merge", "rebase", "rebasing"),
+    ("rebase-apply/applying", "git am", "applying-patches"),
+    ("rebase-apply", "rebase", "rebasing"),
+    ("CHERRY_PICK_HEAD", "cherry-pick", "cherry-picking"),
+    ("REVERT_HEAD", "revert", "reverting"),
+    ("BISECT_LOG", "bisect", "bisecting"),
+    ("sequencer/todo", "cherry-pick or revert", "cherry-picking"),
+];
+
+fn marker(git_dir: &Path) -> Option<&'static (&'static str, &'static str, &'static str)> {
     MARKERS
         .iter()
-        .find(|(file, _)| git_dir.join(file).exists())
-        .map(|(_, what)| *what)
+        .find(|(file, _, _)| git_dir.join(file).exists())
+}
+
+/// The git operation waiting in a worktree whose private git dir is `git_dir`, if any.
+pub fn in_progress(git_dir: &Path) -> Option<&'static str> {
+    marker(git_dir).map(|(_, what, _)| *what)
+}
+
+/// [`in_progress`] as the flag `git par list` shows: `merging`, `rebasing`, ….
+pub fn in_progress_flag(git_dir: &Path) -> Option<&'static str> {
+    marker(git_dir).map(|(_, _, flag)| *flag)
 }
 
 /// Refuses when a merge, rebase, cherry-pick, revert or bisect waits in the worktree at

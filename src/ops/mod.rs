@@ -12,6 +12,7 @@ pub mod finish;
 pub mod gate;
 pub mod guard;
 pub mod lease;
+pub mod prune;
 pub mod start;
 pub mod sync;
 
@@ -257,11 +258,26 @@ pub fn recover(repo: &Repo, ui: &mut Ui, entry: &Entry) -> Result<Vec<String>> {
         Op::Start(op) => start::roll_back(repo, ui, &entry.id, op, true),
         Op::Finish(op) => finish::recover(repo, ui, &entry.id, op),
         Op::Drop(op) => drop::recover(repo, ui, &entry.id, op),
-        Op::Sync(op) => sync::recover(op),
+        Op::Sync(op) => sync::recover(repo, op),
         Op::Run(op) => Ok(vec![format!(
             "noted the interrupted run of {}",
             op.tasks.join(", ")
         )]),
+    }
+}
+
+/// What [`recover`] would do with an interrupted operation, for `recover --dry-run`: each
+/// operation's module says whether it would finish it or roll it back, from its phase.
+pub fn intent(repo: &Repo, entry: &Entry) -> String {
+    match &entry.op {
+        Op::Start(op) => start::intent(op),
+        Op::Finish(op) => finish::intent(repo, op),
+        Op::Drop(op) => drop::intent(op),
+        Op::Sync(op) => sync::intent(op),
+        Op::Run(op) => format!(
+            "note it: the run of {} is over; its tasks stay as they are",
+            op.tasks.join(", ")
+        ),
     }
 }
 

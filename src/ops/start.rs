@@ -9,6 +9,9 @@
 //! | `checked-out`    | the worktree is whole                     | the same, saving new work    |
 //! | `carrying`       | carried changes are being applied         | the same, saving new work    |
 //! | `cleaning-source`| the changes arrived and were verified     | finishing the move           |
+//!
+//! Restoring saved work (`start --from`) is the same operation: the branch starts at the
+//! saved HEAD instead of the base, and the saved uncommitted changes are what is carried.
 
 use std::path::{Path, PathBuf};
 
@@ -46,6 +49,7 @@ pub struct Journaled {
     pub branch: String,
     pub path: PathBuf,
     pub worktree_dir: PathBuf,
+    /// The commit the branch was made at: the base, or the saved HEAD of restored work.
     pub base_commit: String,
     /// Folders that did not exist before (deepest first), removed again on rollback.
     pub created_dirs: Vec<PathBuf>,
@@ -62,9 +66,20 @@ pub struct Request<'a> {
     pub base: Option<&'a str>,
     /// Decided by the caller (a prompt, or a flag); `None`: not asked and not told.
     pub changes: Option<StartChanges>,
+    /// Saved work to bring back instead of starting fresh (nothing is carried from here).
+    pub restore: Option<Restore>,
+}
+
+/// Saved work a start brings back: the task's base as it was, its branch at the commit its
+/// worktree had checked out, and its uncommitted changes as uncommitted changes.
+pub struct Restore {
+    pub base: Base,
+    pub head: git2::Oid,
+    pub changes: Option<Snapshot>,
 }
 
 /// Where a task starts from.
+#[derive(Clone)]
 pub struct Base {
     pub branch: Option<String>,
     pub commit: git2::Oid,
@@ -125,12 +140,17 @@ pub fn start(repo: &Repo, ui: &mut Ui, lease: &Lease, req: &Request) -> Result<S
     let branch = task::branch_name(repo, task);
     let worktree_dir = repo.worktree_dir();
     let path = task::worktree_path(repo, task);
-    let base = resolve_base(repo, req.base)?;
+    let base = match &req.restore {
+        Some(restore) => restore.base.clone(),
+        None => resolve_base(repo, req.base)?,
+    };
+    let head = req.restore.as_ref().map_or(base.commit, |r| r.head);
     refuse_if_taken(repo, task, &branch, &path)?;
 
     let source = repo.current_worktree.clone();
-    let carried = match req.changes {
-        Some(StartChanges::Move | StartChanges::Copy) => {
+    let carried = match (&req.restore, req.changes) {
+        (Some(restore), _) => restore.changes.clone().map(|snap| (snap.clone(), snap)),
+        (None, Some(StartChanges::Move | StartChanges::Copy)) => {
             super::guard::refuse_in_progress(&source, repo.git.path(), "the worktree")?;
             let snap = snapshot::capture(&source)?;
             (!snap.is_clean(&source)?)
@@ -140,13 +160,7 @@ pub fn start(repo: &Repo, ui: &mut Ui, lease: &Lease, req: &Request) -> Result<S
         }
         _ => None,
     };
-    space::ensure(
-        &repo.git,
-        base.commit,
-        &path,
-        repo.config.min_free_space,
-        task,
-    )?;
+    space::ensure(&repo.git, head, &path, repo.config.min_free_space, task)?;
     cleanup::check()?;
 
     // Said after the checkout, but read while it runs: the other core is free meanwhile.
@@ -159,6 +173,7 @@ pub fn start(repo: &Repo, ui: &mut Ui, lease: &Lease, req: &Request) -> Result<S
     refuse_if_taken(repo, task, &branch, &path)?;
     let snapshot = carried
         .as_ref()
+        .filter(|_| req.restore.is_none())
         .map(|(snap, _)| snap.commit(&source, "git-par: changes carried by start"))
         .transpose()?;
     let mut journal = Journal::begin(
@@ -169,10 +184,10 @@ pub fn start(repo: &Repo, ui: &mut Ui, lease: &Lease, req: &Request) -> Result<S
             branch: branch.clone(),
             path: path.clone(),
             worktree_dir: worktree_dir.clone(),
-            base_commit: base.commit.to_string(),
+            base_commit: head.to_string(),
             created_dirs: created_dirs.clone(),
             identity: None,
-            source: carried.as_ref().map(|_| source.clone()),
+            source: snapshot.as_ref().map(|_| source.clone()),
             snapshot,
         }),
     )?;
@@ -187,16 +202,19 @@ pub fn start(repo: &Repo, ui: &mut Ui, lease: &Lease, req: &Request) -> Result<S
         identity: None,
         created_dirs,
     };
-    let result = register(repo, &mut journal, &mut record, base.commit, lock).and_then(|()| {
+    let result = register(repo, &mut journal, &mut record, head, lock).and_then(|()| {
         cleanup::failpoint("start:branch");
         checkout_and_carry(
             repo,
             ui,
             &mut journal,
             &path,
-            base.commit,
+            head,
             carried,
-            req.changes,
+            match req.restore {
+                Some(_) => Carry::Restore,
+                None => Carry::From(req.changes),
+            },
         )
     });
     if let Err(err) = result {
@@ -287,6 +305,15 @@ fn register(
     Ok(())
 }
 
+/// Where carried changes come from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Carry {
+    /// The worktree `start` runs in, as the caller decided.
+    From(Option<StartChanges>),
+    /// Saved work.
+    Restore,
+}
+
 fn checkout_and_carry(
     repo: &Repo,
     ui: &mut Ui,
@@ -294,7 +321,7 @@ fn checkout_and_carry(
     path: &Path,
     base: git2::Oid,
     carried: Option<(Snapshot, Snapshot)>,
-    changes: Option<StartChanges>,
+    how: Carry,
 ) -> Result<()> {
     cleanup::check()?;
     advance(journal, Phase::CheckingOut)?;
@@ -307,7 +334,12 @@ fn checkout_and_carry(
     };
     advance(journal, Phase::Carrying)?;
     moved.apply(path)?;
-    let arrived = snapshot::capture(path)?;
+    // Saved work may hold ignored files par.keepIgnored named: they count as arrived.
+    let keep: &[String] = match how {
+        Carry::Restore => &repo.config.keep_ignored,
+        Carry::From(_) => &[],
+    };
+    let arrived = snapshot::capture_keeping(path, keep)?;
     if arrived.index_tree != moved.index_tree || arrived.worktree_tree != moved.worktree_tree {
         return Err(Error::failed(format!(
             "the changes carried into {} do not match what was saved",
@@ -317,7 +349,7 @@ fn checkout_and_carry(
     }
     cleanup::failpoint("start:carry");
     cleanup::check()?;
-    if changes == Some(StartChanges::Move) {
+    if how == Carry::From(Some(StartChanges::Move)) {
         let source = &repo.current_worktree;
         if snapshot::capture(source)? != original {
             ui.warn(&format!(
@@ -332,6 +364,24 @@ fn checkout_and_carry(
         original.clean_out(source)?;
     }
     Ok(())
+}
+
+/// What [`roll_back`] would do after a crash, for `recover --dry-run`.
+pub fn intent(op: &Journaled) -> String {
+    match (op.phase, &op.source) {
+        (Phase::CleaningSource, Some(source)) => format!(
+            "finish it: the changes carried into task '{}' arrived, so they are cleaned out of {}",
+            op.task,
+            source.display()
+        ),
+        (Phase::CleaningSource, None) => format!("finish it: task '{}' is whole", op.task),
+        _ => format!(
+            "roll it back: the half-made task '{}' (branch '{}', {}) is removed, anything written in it since saved first",
+            op.task,
+            op.branch,
+            op.path.display()
+        ),
+    }
 }
 
 /// Undoes a start (or, past its point of no return, completes it); returns what was done.

@@ -3,9 +3,17 @@
 //! an interrupt aborts the half-done sync instead, and only when it is provably the sync's
 //! own (an operation the user had in progress there is refused up front, never aborted).
 //!
-//! | phase     | done so far               | a crash here is put right by              |
-//! |-----------|---------------------------|-------------------------------------------|
-//! | `merging` | git merge or rebase runs  | aborting it, when it is provably the sync's |
+//! Uncommitted changes in the task are carried through the sync when the user says so: set
+//! aside as a snapshot (the way `start --changes move` carries changes, never in the stash
+//! list), the worktree cleaned to HEAD, the sync run, and the changes put back onto the new
+//! HEAD. A sync whose result the changes do not apply to is undone, changes put back as they
+//! were: a carried sync happens whole or not at all.
+//!
+//! | phase          | done so far                  | a crash here is put right by              |
+//! |----------------|------------------------------|-------------------------------------------|
+//! | `setting-aside`| changes snapshotted, being cleaned out | putting them back               |
+//! | `merging`      | git merge or rebase runs     | aborting it, when it is provably the sync's, then putting carried changes back |
+//! | `putting-back` | sync done, changes going back| putting them back (saved under refs/par/rescued/ when they no longer apply) |
 
 use std::path::PathBuf;
 
@@ -15,15 +23,29 @@ use super::guard;
 use super::lease::Lease;
 use crate::cleanup;
 use crate::error::{Error, Result};
+use crate::git::snapshot::{self, Snapshot};
+use crate::git::status::{self, Status};
 use crate::git::{git, Repo};
 use crate::journal::{Journal, Op};
+use crate::rescue;
 use crate::task::TaskRecord;
 use crate::ui::Ui;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Phase {
+    SettingAside,
     Merging,
+    PuttingBack,
+}
+
+/// Uncommitted changes set aside for the sync.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Carried {
+    /// A commit on the HEAD before the sync whose tree is the worktree's files.
+    pub files: String,
+    /// The tree of the index.
+    pub index_tree: String,
 }
 
 /// What the journal keeps of a sync.
@@ -37,10 +59,17 @@ pub struct Journaled {
     #[serde(default)]
     pub base_tip: String,
     pub rebase: bool,
+    #[serde(default)]
+    pub carried: Option<Carried>,
 }
 
 pub enum Synced {
-    Done,
+    Done {
+        /// The changes were carried through the sync.
+        carried: bool,
+    },
+    /// The task already has every commit of the base.
+    UpToDate,
     /// git stopped on conflicts, left for the user; its words, line by line.
     Conflicts(Vec<String>),
 }
@@ -52,6 +81,7 @@ pub fn sync(
     record: &TaskRecord,
     base: &str,
     rebase: bool,
+    carry: bool,
 ) -> Result<Synced> {
     let name = &record.task;
     lease.covers(name)?;
@@ -63,17 +93,78 @@ pub fn sync(
     let git_dir = guard::git_dir_of(&record.path);
     guard::refuse_in_progress(&record.path, &git_dir, &format!("task '{name}' in"))?;
     let head_before = git(&record.path, ["rev-parse", "HEAD"]).run()?.stdout_str();
-    let journal = Journal::begin(
+    let head: git2::Oid = head_before.parse()?;
+    if head == base_tip || repo.git.graph_descendant_of(head, base_tip)? {
+        return Ok(Synced::UpToDate);
+    }
+    let status = status::status(&record.path)?;
+    let carried = match status.is_clean() {
+        true => None,
+        false => {
+            settle_changes(ui, name, &status, carry, rebase, base)?;
+            let snap = snapshot::capture(&record.path)?;
+            let files = snap.commit(
+                &record.path,
+                &format!("git par sync: uncommitted changes of task '{name}'"),
+            )?;
+            Some(Carried {
+                files,
+                index_tree: snap.index_tree,
+            })
+        }
+    };
+    cleanup::check()?;
+    let mut journal = Journal::begin(
         &repo.par_dir(),
         Op::Sync(Journaled {
-            phase: Phase::Merging,
+            phase: match carried {
+                Some(_) => Phase::SettingAside,
+                None => Phase::Merging,
+            },
             task: name.clone(),
             path: record.path.clone(),
-            head_before,
+            head_before: head_before.clone(),
             base_tip: base_tip.to_string(),
             rebase,
+            carried: carried.clone(),
         }),
     )?;
+    if let Some(carried) = &carried {
+        // Reachable from a ref while the changes are nowhere else: git's gc keeps it, and
+        // whoever looks for lost work finds it.
+        let keep = carry_ref(name);
+        let kept = repo.update_ref(
+            &keep,
+            &[
+                "-m",
+                "git par sync: carrying changes",
+                &keep,
+                &carried.files,
+            ],
+        );
+        if let Err(err) = kept {
+            journal.done()?;
+            return Err(err.context("could not set the uncommitted changes aside"));
+        }
+        cleanup::failpoint("sync:set-aside");
+        // Files written since the snapshot (an agent still at work) would be cleaned out
+        // unsaved: the sync stops instead, having changed nothing.
+        let set_aside = saved(&record.path, carried).and_then(|snap| {
+            let now = snapshot::capture(&record.path)?;
+            if (&now.index_tree, &now.worktree_tree) != (&snap.index_tree, &snap.worktree_tree) {
+                return Err(Error::failed(format!(
+                    "files in {} changed while they were being set aside",
+                    record.path.display()
+                ))
+                .hint("sync again when nothing works in the task"));
+            }
+            snap.clean_out(&record.path)
+        });
+        if let Err(err) = set_aside {
+            return Err(end_putting_back(repo, journal, err));
+        }
+        set_phase(&mut journal, Phase::Merging)?;
+    }
     let verb = if rebase { "rebase" } else { "merge" };
     let tip = base_tip.to_string();
     let mut cmd = vec![verb];
@@ -88,19 +179,16 @@ pub fn sync(
     cleanup::failpoint("sync:before");
     let out = match git(&record.path, &cmd).critical().output() {
         Ok(out) => out,
-        Err(err) => {
-            journal.done()?;
-            return Err(err);
-        }
+        Err(err) => return Err(end_putting_back(repo, journal, err)),
     };
     if let Some(sig) = cleanup::pending() {
         let undone = match &journal.entry.op {
-            Op::Sync(op) => recover(op)?,
+            Op::Sync(op) => recover(repo, op)?,
             _ => Vec::new(),
         };
         journal.done()?;
         let mut err = Error::interrupted(sig);
-        if undone.is_empty() && out.success() {
+        if out.success() && !undone.iter().any(|s| s.starts_with("aborted")) {
             err = err.hint(format!("the sync of task '{name}' had completed"));
         }
         for step in undone {
@@ -108,31 +196,294 @@ pub fn sync(
         }
         return Err(err);
     }
-    journal.done()?;
-    let _ = ui;
-    if out.success() {
-        return Ok(Synced::Done);
-    }
     let detail = format!("{}\n{}", out.stdout_str(), out.stderr_str());
-    let lines = detail
+    let lines: Vec<String> = detail
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(str::to_string)
         .collect();
+    if let Some(carried) = &carried {
+        return finish_carried(repo, journal, record, base, carried, out.success(), lines);
+    }
+    journal.done()?;
+    if out.success() {
+        return Ok(Synced::Done { carried: false });
+    }
     if guard::in_progress(&git_dir).is_some() {
         return Ok(Synced::Conflicts(lines));
     }
+    Err(Error::failed(failed_to(rebase, base, name)).hint(lines.join("\n")))
+}
+
+/// `could not merge 'main' into task 't'`, `could not rebase task 't' onto 'main'`.
+pub fn failed_to(rebase: bool, base: &str, task: &str) -> String {
+    match rebase {
+        true => format!("could not rebase task '{task}' onto '{base}'"),
+        false => format!("could not merge '{base}' into task '{task}'"),
+    }
+}
+
+/// Uncommitted changes in the task are carried through the sync only when asked: `--carry`,
+/// or the answer to a question on a terminal.
+fn settle_changes(
+    ui: &mut Ui,
+    name: &str,
+    status: &Status,
+    carry: bool,
+    rebase: bool,
+    base: &str,
+) -> Result<()> {
+    let files = super::finish::list_files(status);
+    if status.conflicted > 0 {
+        return Err(
+            Error::failed(format!("task '{name}' has unresolved conflicts: {files}"))
+                .hint("resolve them and commit, then sync again (nothing was changed)"),
+        );
+    }
+    if carry {
+        return Ok(());
+    }
+    if ui.interactive {
+        ui.note(&format!("Task '{name}' has uncommitted changes: {files}"));
+        let items = [
+            "carry them through the sync (set aside, then put back as they are)",
+            "cancel",
+        ];
+        // Enter alone cancels: carrying moves files out of the worktree for a while.
+        return match ui
+            .prompter
+            .select("What should happen to them?", &items, 1)?
+        {
+            Some(0) => Ok(()),
+            _ => Err(Error::failed("cancelled; nothing was changed")),
+        };
+    }
+    let flag = if rebase { " --rebase" } else { "" };
     Err(
-        Error::failed(format!("could not {verb} '{base}' into task '{name}'"))
-            .hint(lines.join("\n")),
+        Error::failed(format!("task '{name}' has uncommitted changes: {files}")).hint(format!(
+            "'git par sync {name}{flag} --carry' sets them aside, brings in '{base}', and puts them back (never in the stash list); or commit them first"
+        ))
+        .hint("nothing was changed"),
     )
 }
 
-/// Aborts the sync's own half-done merge or rebase; anything else in progress is left alone.
-pub fn recover(op: &Journaled) -> Result<Vec<String>> {
-    if !op.path.is_dir() {
-        return Ok(Vec::new());
+fn set_phase(journal: &mut Journal, phase: Phase) -> Result<()> {
+    journal.update(|op| {
+        if let Op::Sync(s) = op {
+            s.phase = phase;
+        }
+    })
+}
+
+/// The carried changes as a snapshot again.
+fn saved(dir: &std::path::Path, carried: &Carried) -> Result<Snapshot> {
+    let mut snap = Snapshot::from_commit(dir, &carried.files)?;
+    snap.index_tree = carried.index_tree.clone();
+    Ok(snap)
+}
+
+/// After a carried sync ran git: changes put back onto its result, or, when the sync stopped
+/// on conflicts or its result does not take the changes, the sync undone and the changes put
+/// back as they were.
+fn finish_carried(
+    repo: &Repo,
+    mut journal: Journal,
+    record: &TaskRecord,
+    base: &str,
+    carried: &Carried,
+    succeeded: bool,
+    lines: Vec<String>,
+) -> Result<Synced> {
+    let Op::Sync(op) = journal.entry.op.clone() else {
+        return Err(Error::failed("the journal entry is not a sync's"));
+    };
+    let name = &record.task;
+    let path = &record.path;
+    let why = if !succeeded {
+        abort_own(&op)?;
+        let conflicts: Vec<&str> = lines
+            .iter()
+            .filter(|l| l.starts_with("CONFLICT"))
+            .filter_map(|l| l.rsplit(' ').next())
+            .collect();
+        Some(match conflicts.is_empty() {
+            true => lines
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "git failed".into()),
+            false => format!("it conflicts in: {}", conflicts.join(", ")),
+        })
+    } else {
+        let head = git(path, ["rev-parse", "HEAD"]).run()?.stdout_str();
+        match saved(path, carried)?.rebased(path, &head) {
+            Ok(_) => None,
+            Err(err) => {
+                // The sync's own commits go again; the branch is back where it was. Not over
+                // files written since (an agent at work): then the changes are saved instead.
+                if snapshot::capture(path)?.is_clean(path)? {
+                    git(path, ["reset", "--hard", "--quiet", &op.head_before])
+                        .critical()
+                        .run()?;
+                }
+                Some(err.message.replace(&head, &format!("'{base}'")))
+            }
+        }
+    };
+    set_phase(&mut journal, Phase::PuttingBack)?;
+    cleanup::failpoint("sync:put-back");
+    let steps = match put_back(repo, &op) {
+        Ok(steps) => steps,
+        Err(err) => return Err(super::settle_journal(journal, err)),
+    };
+    journal.done()?;
+    let saved_as = steps.iter().find(|s| s.starts_with("saved")).cloned();
+    match (why, saved_as) {
+        (_, Some(saved)) => Err(Error::failed(format!(
+            "the uncommitted changes of task '{name}' could not be put back"
+        ))
+        .hint(saved)),
+        (None, None) => Ok(Synced::Done { carried: true }),
+        (Some(why), None) => Err(Error::failed(format!(
+            "{}: {why}",
+            failed_to(op.rebase, base, name)
+        ))
+        .hint(format!(
+            "the sync was undone and the uncommitted changes are back in {} as they were",
+            path.display()
+        ))
+        .hint(format!(
+            "commit them, then 'git par sync {name}' again to resolve the conflicts there"
+        ))),
     }
+}
+
+/// After a failure with changes set aside: puts them back and ends the operation, or leaves
+/// the journal entry for `git par recover` when even that fails.
+fn end_putting_back(repo: &Repo, journal: Journal, err: Error) -> Error {
+    let Op::Sync(op) = &journal.entry.op else {
+        return err;
+    };
+    match put_back(repo, op) {
+        Ok(steps) => {
+            let mut err = err;
+            for step in steps.iter().filter(|s| s.starts_with("saved")) {
+                err = err.hint(step.clone());
+            }
+            match journal.done() {
+                Ok(()) => err,
+                Err(e) => err.hint(format!("also: {}", e.message)),
+            }
+        }
+        Err(e) => err
+            .hint(format!(
+                "the uncommitted changes set aside could not be put back: {}",
+                e.message
+            ))
+            .hint("run 'git par recover' to put them back"),
+    }
+}
+
+/// The ref that holds carried changes while they are set aside: outside `refs/par/rescued/`,
+/// since it goes again once they are back.
+fn carry_ref(task: &str) -> String {
+    format!("refs/par/carrying/{}", crate::task::file_stem(task))
+}
+
+/// Drops [`carry_ref`] once the changes are back or saved, if it still holds them.
+fn drop_carry_ref(repo: &Repo, op: &Journaled, carried: &Carried) -> Result<()> {
+    let keep = carry_ref(&op.task);
+    match repo.git.refname_to_id(&keep) {
+        Ok(id) if id.to_string() == carried.files => {
+            repo.update_ref(&keep, &["-d", &keep, &carried.files])
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Puts carried changes back onto whatever HEAD the task has now: into a worktree that is
+/// clean, or that already holds their files (the set-aside or putting back was cut short).
+/// Anything else there is someone's work, so the changes are saved under
+/// `refs/par/rescued/` instead, as they are when they no longer apply.
+fn put_back(repo: &Repo, op: &Journaled) -> Result<Vec<String>> {
+    let Some(carried) = &op.carried else {
+        return Ok(Vec::new());
+    };
+    let steps = put_back_files(repo, op, carried)?;
+    drop_carry_ref(repo, op, carried)?;
+    Ok(steps)
+}
+
+fn put_back_files(repo: &Repo, op: &Journaled, carried: &Carried) -> Result<Vec<String>> {
+    let now = snapshot::capture(&op.path)?;
+    let wanted = saved(&op.path, carried)?.rebased(&op.path, &now.head);
+    match wanted {
+        Ok(wanted) if now.worktree_tree == wanted.worktree_tree => {
+            git(&op.path, ["read-tree", &wanted.index_tree])
+                .critical()
+                .run()?;
+            git(&op.path, ["update-index", "-q", "--refresh"]).output()?;
+        }
+        Ok(wanted) if now.is_clean(&op.path)? => wanted.apply(&op.path)?,
+        _ => {
+            let saved = rescue::save(repo, &op.task, &carried.files, "sync")?;
+            return Ok(vec![format!(
+                "saved the uncommitted changes set aside for the sync as {saved}: they do not apply to {} as it is now",
+                op.path.display()
+            )]);
+        }
+    }
+    Ok(vec![format!(
+        "put the uncommitted changes back in {}",
+        op.path.display()
+    )])
+}
+
+/// What [`recover`] would do, for `recover --dry-run`.
+pub fn intent(op: &Journaled) -> String {
+    let (verb, dir) = (
+        if op.rebase { "rebase" } else { "merge" },
+        op.path.display(),
+    );
+    let put_back = "the uncommitted changes set aside are put back (saved under refs/par/rescued/ if they no longer apply)";
+    match (op.phase, op.carried.is_some()) {
+        (Phase::SettingAside, _) => format!("roll it back: {put_back} in {dir}"),
+        (Phase::Merging, false) => format!(
+            "roll it back: the sync's own unfinished {verb} in {dir} is aborted, if it is there (a finished one stays)"
+        ),
+        (Phase::Merging, true) => format!(
+            "roll it back: the sync's own unfinished {verb} in {dir} is aborted, if it is there (a finished one stays), and {put_back}"
+        ),
+        (Phase::PuttingBack, _) => format!("finish it: {put_back} onto the synced task in {dir}"),
+    }
+}
+
+/// Aborts the sync's own half-done merge or rebase, then puts carried changes back; anything
+/// else in progress is left alone.
+pub fn recover(repo: &Repo, op: &Journaled) -> Result<Vec<String>> {
+    // The entry was read from disk: it acts only in the worktree the task's record names.
+    crate::task::validate_name(&op.task)?;
+    let known = crate::task::load(repo, &op.task).is_some_and(|r| r.path == op.path);
+    if !known || !op.path.is_dir() {
+        let Some(carried) = &op.carried else {
+            return Ok(vec![format!(
+                "{} is not the worktree of task '{}' now, so nothing there was touched",
+                op.path.display(),
+                op.task
+            )]);
+        };
+        let saved = rescue::save(repo, &op.task, &carried.files, "sync")?;
+        drop_carry_ref(repo, op, carried)?;
+        return Ok(vec![format!(
+            "saved the uncommitted changes set aside for the sync as {saved}"
+        )]);
+    }
+    let mut steps = abort_own(op)?;
+    steps.extend(put_back(repo, op)?);
+    Ok(steps)
+}
+
+/// Aborts the sync's own half-done merge or rebase; anything else in progress is left alone.
+fn abort_own(op: &Journaled) -> Result<Vec<String>> {
     let git_dir = guard::git_dir_of(&op.path);
     let read = |f: &str| std::fs::read_to_string(git_dir.join(f)).map(|s| s.trim().to_string());
     let ours = if op.rebase {

@@ -9,8 +9,9 @@
 //! and nested repositories, fetched into the main repository first. The message lists each
 //! parent and where it came from ([`record`]). Other ignored files are build output.
 
-mod inner;
+pub(crate) mod inner;
 pub mod record;
+pub mod restore;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -281,7 +282,9 @@ fn collect_worktree(
     if files_tree != base_tree {
         found.files = Some(files_tree.clone());
     }
-    if index_tree != base_tree && index_tree != files_tree {
+    // Kept whenever something is staged, even when it is all the files: restoring then knows
+    // what was staged, and what was not.
+    if index_tree != base_tree {
         let message = format!("git-par: staged files of task {task}");
         let staged = commit_tree(repo, &index_tree, &[&base], &message)?;
         found
@@ -456,8 +459,10 @@ fn keep(
     let inner_held = holds
         .iter()
         .any(|p| matches!(p.source, Source::Submodule | Source::Nested));
-    if files.is_none() && parents.len() == 1 && !inner_held {
-        // Plain commits of the task's: the ref points at them, as a branch would.
+    let task_base = task_base(repo, task);
+    if files.is_none() && parents.len() == 1 && !inner_held && task_base.is_none() {
+        // Plain commits of a task whose base is unknown: the ref points at them, as a branch
+        // would. With a base known, a commit on top of them names it, for restoring.
         return save(repo, task, &base.commit, why).map(Some);
     }
     let tree = match &files {
@@ -468,8 +473,25 @@ fn keep(
         Some(_) => format!("{SNAPSHOT_SUBJECT} {task}"),
         None => format!("{SAVED_SUBJECT} {task}"),
     };
-    let message = record::message(&subject, why, files.is_some(), &parents, &holds);
+    let message = record::message(
+        &subject,
+        why,
+        files.is_some(),
+        &parents,
+        &holds,
+        task_base.as_ref(),
+    );
     let ids: Vec<&str> = parents.iter().map(|p| p.commit.as_str()).collect();
     let commit = commit_tree(repo, &tree, &ids, &message)?;
     save(repo, task, &commit, why).map(Some)
+}
+
+/// The base the task's record names (branch and commit), for a restore to start from again.
+/// None for a task without a record, or one whose base commit is unknown.
+fn task_base(repo: &Repo, task: &str) -> Option<record::TaskBase> {
+    let record = task::load(repo, task)?;
+    (!record.base_commit.is_empty()).then_some(record::TaskBase {
+        commit: record.base_commit,
+        branch: record.base,
+    })
 }

@@ -103,6 +103,44 @@ fn unescape(text: &str) -> String {
     out
 }
 
+/// The base of the task whose work was saved, as its record had it: what a restored task
+/// starts from again, so that `finish` and `sync` know where it belongs. Written as
+/// `base <commit> [<branch>]` (rescues from before it was kept have none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TaskBase {
+    pub commit: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+}
+
+impl TaskBase {
+    fn line(&self) -> String {
+        match &self.branch {
+            Some(branch) => format!("base {} {branch}", self.commit),
+            None => format!("base {}", self.commit),
+        }
+    }
+
+    fn parse(line: &str) -> Option<TaskBase> {
+        let mut fields = line.strip_prefix("base ")?.split(' ');
+        let commit = fields.next()?;
+        let branch = fields.next().map(str::to_string);
+        let hex = commit.len() >= 40 && commit.bytes().all(|b| b.is_ascii_hexdigit());
+        let valid = branch.as_deref().map_or(true, |b| {
+            git2::Reference::is_valid_name(&format!("refs/heads/{b}"))
+        });
+        (hex && valid && fields.next().is_none()).then(|| TaskBase {
+            commit: commit.to_string(),
+            branch,
+        })
+    }
+}
+
+/// The task base a rescue commit's message names, if it names one.
+pub fn parse_base(message: &str) -> Option<TaskBase> {
+    message.lines().find_map(TaskBase::parse)
+}
+
 /// The message of a rescue commit whose first parent is `parents[0]`.
 pub fn message(
     subject: &str,
@@ -110,6 +148,7 @@ pub fn message(
     files: bool,
     parents: &[Piece],
     holds: &[Piece],
+    base: Option<&TaskBase>,
 ) -> String {
     let tree = if files {
         "Its tree is the worktree's files (untracked ones and par.keepIgnored ones included)."
@@ -129,6 +168,11 @@ pub fn message(
             text.push_str(&piece.line("holds"));
             text.push('\n');
         }
+    }
+    if let Some(base) = base {
+        text.push_str("The task's base, which restoring it starts from again:\n");
+        text.push_str(&base.line());
+        text.push('\n');
     }
     text
 }
@@ -164,13 +208,35 @@ mod tests {
             "refs/heads/x",
             Some("lib"),
         )];
+        let base = TaskBase {
+            commit: "b".repeat(40),
+            branch: Some("feature/x".into()),
+        };
         let text = message(
             "git-par: saved work of task t",
             "drop",
             true,
             &parents,
             &holds,
+            Some(&base),
         );
         assert_eq!(parse(&text), (parents, holds));
+        assert_eq!(parse_base(&text), Some(base));
+    }
+
+    #[test]
+    fn a_base_line_is_believed_only_when_well_formed() {
+        let sha = "c".repeat(40);
+        assert_eq!(parse_base("no base here"), None);
+        assert_eq!(parse_base(&format!("base {sha} a b")), None);
+        assert_eq!(parse_base(&format!("base {sha} bad..name")), None);
+        assert_eq!(parse_base("base 1234 main"), None);
+        assert_eq!(
+            parse_base(&format!("base {sha}")),
+            Some(TaskBase {
+                commit: sha,
+                branch: None
+            })
+        );
     }
 }

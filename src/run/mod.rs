@@ -70,6 +70,7 @@ pub fn prepare(
         task,
         base: settings.base.as_deref(),
         changes: Some(StartChanges::Leave),
+        restore: None,
     };
     let started = start::start(repo, ui, lease, &request)?;
     crate::commands::start::report(ui, &started);
@@ -258,6 +259,7 @@ pub fn remove_empty(repo: &Repo, ui: &mut Ui, lease: &Lease, record: &TaskRecord
     let request = drop::Request {
         force: false,
         stop_processes: false,
+        only_clean: false,
         foreground: false,
     };
     drop::drop_task(repo, ui, lease, record, &request).map(|_| ())

@@ -19,7 +19,7 @@ pub struct Ui {
     /// Whether prompts may be shown (stdin and stderr are a terminal).
     pub interactive: bool,
     pub stderr_is_terminal: bool,
-    /// stdout is a terminal (tables may be drawn and redrawn in place).
+    /// Whether stdout is a terminal (a person reads it, not a script).
     pub stdout_is_terminal: bool,
     pub prompter: Box<dyn Prompter>,
 }

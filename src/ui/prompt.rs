@@ -8,13 +8,37 @@ use crate::cleanup;
 use crate::error::{Error, Result};
 
 pub trait Prompter {
-    /// Index of the chosen item.
-    fn select(&mut self, prompt: &str, items: &[&str]) -> Result<usize>;
+    /// Index of the chosen item; `None` when the user cancels (Esc or `q`). The cursor
+    /// starts on `default`, what Enter alone picks.
+    fn select(&mut self, prompt: &str, items: &[&str], default: usize) -> Result<Option<usize>>;
+    /// Yes or no; Enter alone, Esc and `q` say no.
     fn confirm(&mut self, prompt: &str) -> Result<bool>;
     fn input(&mut self, prompt: &str) -> Result<String>;
 }
 
 pub struct TermPrompter;
+
+/// dialoguer's plain look, without the colon it puts after every question: git asks
+/// "Drop task 't'?", not "Drop task 't'?:".
+struct Plain;
+
+impl dialoguer::theme::Theme for Plain {
+    fn format_prompt(&self, f: &mut dyn std::fmt::Write, prompt: &str) -> std::fmt::Result {
+        write!(f, "{prompt}")
+    }
+
+    fn format_input_prompt_selection(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        prompt: &str,
+        sel: &str,
+    ) -> std::fmt::Result {
+        match prompt.ends_with('?') {
+            true => write!(f, "{prompt} {sel}"),
+            false => write!(f, "{prompt}: {sel}"),
+        }
+    }
+}
 
 fn finish<T>(result: dialoguer::Result<T>) -> Result<T> {
     let term = console::Term::stderr();
@@ -33,28 +57,29 @@ fn finish<T>(result: dialoguer::Result<T>) -> Result<T> {
 }
 
 impl Prompter for TermPrompter {
-    fn select(&mut self, prompt: &str, items: &[&str]) -> Result<usize> {
+    fn select(&mut self, prompt: &str, items: &[&str], default: usize) -> Result<Option<usize>> {
         finish(
-            dialoguer::Select::new()
+            dialoguer::Select::with_theme(&Plain)
                 .with_prompt(prompt)
                 .items(items)
-                .default(0)
-                .interact_on(&console::Term::stderr()),
+                .default(default)
+                .interact_on_opt(&console::Term::stderr()),
         )
     }
 
     fn confirm(&mut self, prompt: &str) -> Result<bool> {
-        finish(
-            dialoguer::Confirm::new()
+        let answer = finish(
+            dialoguer::Confirm::with_theme(&Plain)
                 .with_prompt(prompt)
                 .default(false)
-                .interact_on(&console::Term::stderr()),
-        )
+                .interact_on_opt(&console::Term::stderr()),
+        )?;
+        Ok(answer == Some(true))
     }
 
     fn input(&mut self, prompt: &str) -> Result<String> {
         finish(
-            dialoguer::Input::<String>::new()
+            dialoguer::Input::<String>::with_theme(&Plain)
                 .with_prompt(prompt)
                 .interact_text_on(&console::Term::stderr()),
         )
@@ -74,11 +99,17 @@ impl Scripted {
 }
 
 impl Prompter for Scripted {
-    fn select(&mut self, _prompt: &str, items: &[&str]) -> Result<usize> {
+    fn select(&mut self, _prompt: &str, items: &[&str], default: usize) -> Result<Option<usize>> {
         let answer = self.next()?;
+        match answer.as_str() {
+            "" => return Ok(Some(default)),
+            "esc" => return Ok(None),
+            _ => {}
+        }
         items
             .iter()
             .position(|i| i.starts_with(&answer))
+            .map(Some)
             .ok_or_else(|| Error::failed(format!("scripted answer '{answer}' matches no item")))
     }
 

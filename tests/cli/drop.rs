@@ -48,7 +48,7 @@ fn drop_refuses_work_without_a_terminal_unless_forced_and_saves_it() {
     assert_eq!(listed[0]["task"], "t");
     assert_eq!(listed[0]["ref"], saved.as_str());
     let restore = listed[0]["restore"].as_str().expect("restore");
-    assert_eq!(restore, format!("git par start t --base {saved}"));
+    assert_eq!(restore, format!("git par start t --from {saved}"));
     let args: Vec<&str> = restore.split(' ').skip(2).collect();
     env.par(&args).ok();
     assert_eq!(env.read("repo.par/t/untracked"), "u\n");

@@ -17,7 +17,7 @@ fn finish_fast_forwards_the_checked_out_base_and_cleans_up() {
     let env = TestEnv::new();
     env.task_with_commit("t", "f", "task\n");
     let run = env.par(["finish", "t"]).ok();
-    assert!(run.stderr.contains("fast-forward"), "{}", run.stderr);
+    assert!(run.stderr.contains("Fast-forwarded"), "{}", run.stderr);
     assert!(
         run.stderr
             .contains(&format!("checked out at {}", env.repo().display())),
@@ -83,7 +83,11 @@ fn finish_squash_makes_one_commit_and_saves_the_original_commits() {
     assert_eq!(env.read("repo/g"), "two\n");
     let refs = env.par_refs();
     assert_eq!(refs.len(), 1, "{refs:?}");
-    assert_eq!(env.git_out(["rev-parse", &refs[0]]), tip);
+    // The original commits, under a rescue commit that names the task's base for a restore.
+    assert_eq!(env.git_out(["rev-parse", &format!("{}^", refs[0])]), tip);
+    let message = env.git_out(["log", "-1", "--format=%B", &refs[0]]);
+    let base = env.git_out(["rev-parse", "main~2"]);
+    assert!(message.contains(&format!("base {base} main")), "{message}");
 }
 
 #[test]
@@ -207,7 +211,7 @@ fn finish_dry_run_changes_nothing_and_reports_conflicts() {
     let run = env.par(["finish", "t", "--dry-run"]).ok();
     assert!(
         run.stderr
-            .contains("Would merge 'par/t' into 'main' (fast-forward)"),
+            .contains("Would fast-forward 'main' to 'par/t' (1 commit)."),
         "{}",
         run.stderr
     );
@@ -230,7 +234,7 @@ fn finish_never_overwrites_local_changes_where_the_base_is_checked_out() {
     env.write("repo/README", "local edit\n");
     let head = env.git_out(["rev-parse", "HEAD"]);
     let run = env.par(["finish", "t"]).code(1);
-    assert!(run.stderr.contains("could not merge"), "{}", run.stderr);
+    assert!(run.stderr.contains("has local edits in"), "{}", run.stderr);
     assert_eq!(env.read("repo/README"), "local edit\n");
     assert_eq!(env.git_out(["rev-parse", "HEAD"]), head);
     assert!(env.task_path("t").exists());

@@ -382,7 +382,10 @@ fn list_json_has_the_documented_keys_and_flags() {
         (Some(1), Some(1))
     );
     assert_eq!(a["last_commit"], "2026-01-01T00:00:00Z");
-    assert_eq!(tasks[1]["flags"], serde_json::json!(["missing"]));
+    assert_eq!(
+        tasks[1]["flags"],
+        serde_json::json!(["missing", "prunable"])
+    );
 }
 
 #[test]

@@ -30,9 +30,12 @@ fn list_on_a_terminal_draws_at_once_and_fills_in_the_changes() {
         all.extend_from_slice(m);
     }
     let text = String::from_utf8_lossy(&all);
-    // First drawn with the changes still pending, then redrawn over those two lines.
+    // First drawn with the changes still pending, then redrawn over the header and both rows.
     assert!(text.contains('…'), "{text:?}");
-    assert!(text.contains("\x1b[2A"), "no redraw in place: {text:?}");
+    assert!(
+        text.contains("\x1b[3A"),
+        "no redraw in place (header and two rows): {text:?}"
+    );
     let mut screen = vt100::Parser::new(30, 120, 0);
     screen.process(&all);
     let rows: Vec<String> = screen.screen().rows(0, 120).collect();
@@ -47,7 +50,7 @@ fn list_on_a_terminal_draws_at_once_and_fills_in_the_changes() {
     assert!(!rows.iter().any(|r| r.contains('…')), "{rows:?}");
     assert_eq!(
         rows.iter().filter(|r| !r.trim().is_empty()).count(),
-        2,
-        "each task once: {rows:?}"
+        3,
+        "the header and each task once: {rows:?}"
     );
 }

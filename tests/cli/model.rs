@@ -59,6 +59,7 @@ const KINDS: &[(&str, u32)] = &[
     ("sync", 5),
     ("run", 5),
     ("list", 3),
+    ("prune", 3),
     ("recover", 4),
     ("crash", 9),
 ];
@@ -93,7 +94,8 @@ const FAILPOINTS: &[(&str, &[&str])] = &[
         &["finish:begin", "finish:merged", "teardown:trashed"],
     ),
     ("drop", &["drop:saved", "teardown:trashed"]),
-    ("sync", &["sync:before"]),
+    ("sync", &["sync:set-aside", "sync:before", "sync:put-back"]),
+    ("prune", &["drop:saved", "teardown:trashed"]),
 ];
 
 /// xorshift64*, seeded through splitmix64: no dependency, the same sequence everywhere.
@@ -552,13 +554,19 @@ impl<'a> Model<'a> {
                 let args = self.command_args(kind, &task, step);
                 self.par(args, None)?;
             }
+            "prune" => {
+                let args = self.command_args(kind, "", step);
+                self.par(args, None)?;
+            }
             "recover" => {
                 let json = self.rng.chance(30);
                 self.recover(json)?;
             }
             "crash" => {
                 let task = self.any_task();
-                let what = *self.rng.pick(&["start", "finish", "drop", "sync", "run"]);
+                let what = *self
+                    .rng
+                    .pick(&["start", "finish", "drop", "sync", "run", "prune"]);
                 let args = if what == "start" {
                     let task = self.new_task();
                     self.start_args(&task)
@@ -615,7 +623,12 @@ impl<'a> Model<'a> {
                 }
             }
             "drop" => args.extend([task.to_string(), "--force".to_string()]),
-            "sync" => args.push(task.to_string()),
+            "sync" => {
+                args.push(task.to_string());
+                if self.rng.chance(50) {
+                    args.push("--carry".to_string());
+                }
+            }
             "run" => {
                 let script = *self.rng.pick(&[
                     "printf 'run %s\\n' \"$GIT_PAR_TASK\" >> run-STEP.txt",
@@ -632,7 +645,17 @@ impl<'a> Model<'a> {
                     script,
                 ]);
             }
-            "list" => args.push("--json".to_string()),
+            "list" => {
+                args.push("--json".to_string());
+                if self.rng.chance(50) {
+                    args.push("--conflicts".to_string());
+                }
+            }
+            "prune" => {
+                if self.rng.chance(30) {
+                    args.push("--dry-run".to_string());
+                }
+            }
             _ => unreachable!("{kind}"),
         }
         args

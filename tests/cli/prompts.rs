@@ -9,12 +9,13 @@ use expectrl::Expect;
 
 use crate::env::{TestEnv, BIN};
 
-const DOWN: &str = "\x1b[B";
-const ENTER: &str = "\r";
+pub(crate) const DOWN: &str = "\x1b[B";
+pub(crate) const ENTER: &str = "\r";
+pub(crate) const UP: &str = "\x1b[A";
 
 /// Runs `git-par <args>` in `repo/` on a terminal, then prints its exit status and the
 /// terminal's settings, so a test can see both after git-par is gone.
-fn on_terminal(env: &TestEnv, args: &str) -> Session {
+pub(crate) fn on_terminal(env: &TestEnv, args: &str) -> Session {
     let script = format!("stty -a; echo STARTING; '{BIN}' {args}; echo EXIT=$?; stty -a");
     let mut cmd = Command::new("bash");
     env.configure(&mut cmd);
@@ -27,7 +28,7 @@ fn on_terminal(env: &TestEnv, args: &str) -> Session {
 }
 
 /// Reads to the end and returns everything after `EXIT=`.
-fn finish(session: &mut Session) -> String {
+pub(crate) fn finish(session: &mut Session) -> String {
     let rest = session.expect(expectrl::Eof).expect("eof");
     let all: Vec<u8> = rest
         .before()
@@ -38,7 +39,7 @@ fn finish(session: &mut Session) -> String {
     String::from_utf8_lossy(&all).into_owned()
 }
 
-fn exit_status(tail: &str) -> i32 {
+pub(crate) fn exit_status(tail: &str) -> i32 {
     tail.lines()
         .next()
         .and_then(|l| l.trim().parse().ok())
@@ -51,7 +52,8 @@ fn start_asks_what_to_do_with_changes_and_copies_them() {
     env.write("repo/README", "edited\n");
     let mut s = on_terminal(&env, "start t");
     s.expect("What should happen to them?").expect("prompt");
-    s.send(DOWN).expect("down");
+    // The cursor starts on "leave them here"; copy is the one above.
+    s.send(UP).expect("up");
     s.send(ENTER).expect("enter");
     s.expect("EXIT=").expect("exit");
     assert_eq!(exit_status(&finish(&mut s)), 0);
@@ -66,7 +68,7 @@ fn start_prompt_cancel_changes_nothing() {
     let before = env.state();
     let mut s = on_terminal(&env, "start t");
     s.expect("What should happen to them?").expect("prompt");
-    s.send(format!("{DOWN}{DOWN}{DOWN}{ENTER}")).expect("keys");
+    s.send(format!("{DOWN}{ENTER}")).expect("keys");
     s.expect("EXIT=").expect("exit");
     assert_eq!(exit_status(&finish(&mut s)), 1);
     assert_eq!(env.state(), before);

@@ -128,7 +128,10 @@ fn installed_from_a_login_shell_path_man_and_tab_work_everywhere() {
     let fpath_line = run
         .stdout
         .lines()
-        .find_map(|l| l.strip_prefix("note:   "))
+        .find_map(|l| {
+            l.strip_prefix("note:   ")
+                .filter(|l| l.starts_with("fpath+=("))
+        })
         .expect("install.sh names the zsh fpath line")
         .to_string();
 
@@ -243,4 +246,131 @@ fn installed_from_a_login_shell_path_man_and_tab_work_everywhere() {
         let full = home.join(path);
         assert!(!full.is_file(), "left {}", full.display());
     }
+}
+
+/// The line after `note:   ` that follows the note containing `after`.
+fn line_after(stdout: &str, after: &str) -> String {
+    let mut lines = stdout.lines().skip_while(|l| !l.contains(after));
+    lines
+        .next()
+        .unwrap_or_else(|| panic!("no note '{after}' in:\n{stdout}"));
+    lines
+        .find_map(|l| l.strip_prefix("note:   "))
+        .unwrap_or_else(|| panic!("no line after '{after}' in:\n{stdout}"))
+        .to_string()
+}
+
+/// A HOME whose bash startup files load nothing (as on a system without bash-completion, or
+/// where the user's ~/.bashrc does not load it).
+fn bare_home(env: &TestEnv) -> PathBuf {
+    fs::create_dir_all(env.root().join("tmp")).expect("tmp");
+    let home = env.root().join("user");
+    fs::create_dir_all(&home).expect("home");
+    fs::write(home.join(".bashrc"), "# nothing\n").expect(".bashrc");
+    home
+}
+
+/// What Tab offers in an interactive bash that reads only `home`'s ~/.bashrc (and the
+/// system's), without loading bash-completion itself: `loaded` says whether it was loaded.
+fn bash_tab(
+    env: &TestEnv,
+    home: &Path,
+    lines: &[&str],
+) -> (bool, std::collections::BTreeMap<String, Vec<String>>) {
+    let capture = r#"
+echo "loaded=${BASH_COMPLETION_VERSINFO:+yes}"
+for line in "$@"; do
+  read -ra COMP_WORDS <<<"$line"
+  case $line in *' ') COMP_WORDS+=("") ;; esac
+  COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMP_LINE=$line; COMP_POINT=${#line}; COMPREPLY=()
+  if ! complete -p "${COMP_WORDS[0]}" >/dev/null 2>&1; then
+    type _completion_loader >/dev/null 2>&1 && _completion_loader "${COMP_WORDS[0]}"
+  fi
+  echo "== $line"
+  spec=$(complete -p "${COMP_WORDS[0]}" 2>/dev/null) || continue
+  func=${spec##*-F }; func=${func%% *}
+  "$func" "${COMP_WORDS[0]}" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+  printf '%s\n' "${COMPREPLY[@]}"
+done
+"#;
+    let path = format!(
+        "{}:/usr/local/bin:/usr/bin:/bin",
+        home.join(".local/bin").display()
+    );
+    let mut cmd = login_command("bash", home, &env.repo());
+    cmd.env("PATH", path)
+        .args(["-i", "-c", capture, "capture"])
+        .args(lines);
+    let run = Run::from(cmd.output().expect("bash -i")).ok();
+    let loaded = run.stdout.lines().next() == Some("loaded=yes");
+    (loaded, offers(&run.stdout))
+}
+
+/// On a machine without the bash-completion package, `git par <Tab>` offered file names.
+/// install.sh says which package to install, and the one line that works without it.
+#[test]
+fn without_bash_completion_install_prints_the_package_and_a_line_that_makes_tab_work() {
+    if !have("bash") || !have_bash_completion() {
+        return;
+    }
+    let env = repo_with_tasks();
+    let home = bare_home(&env);
+    let run = install(&home, &["--bash-completion", "none"]).ok();
+    assert!(
+        run.stdout.contains("note: bash: Tab completes 'git par' through the bash-completion package, which is not installed:"),
+        "{}",
+        run.stdout
+    );
+    if have("apt-get") {
+        assert!(
+            run.stdout
+                .contains("note:   sudo apt-get install bash-completion\n"),
+            "{}",
+            run.stdout
+        );
+    }
+    let line = line_after(&run.stdout, "or, without it, add this line to ~/.bashrc:");
+    // Before the line: no completion for git at all, so bash would offer file names.
+    let (loaded, got) = bash_tab(&env, &home, &["git par finish "]);
+    assert!(!loaded);
+    assert_eq!(got["git par finish "], Vec::<String>::new());
+    fs::write(home.join(".bashrc"), format!("{line}\n")).expect(".bashrc");
+    let (loaded, got) = bash_tab(
+        &env,
+        &home,
+        &["git par finish ", "git par sta", "git-par drop "],
+    );
+    assert!(!loaded, "the line works without bash-completion");
+    assert_eq!(got["git par finish "], words(&["fix/two", "one"]));
+    assert_eq!(got["git par sta"], words(&["start"]));
+    assert_eq!(got["git-par drop "], words(&["fix/two", "one"]));
+}
+
+/// bash-completion installed, but the user's ~/.bashrc does not load it: install.sh prints
+/// the line that does, and with it Tab completes.
+#[test]
+fn bash_completion_not_loaded_gets_the_line_that_loads_it() {
+    if !have("bash") || !have_bash_completion() {
+        return;
+    }
+    let env = repo_with_tasks();
+    let home = bare_home(&env);
+    let run = install(&home, &[]).ok();
+    let line = line_after(
+        &run.stdout,
+        "bash-completion is installed, but your bash does not load it",
+    );
+    assert_eq!(
+        line,
+        "[ -f /usr/share/bash-completion/bash_completion ] && . /usr/share/bash-completion/bash_completion"
+    );
+    fs::write(home.join(".bashrc"), format!("{line}\n")).expect(".bashrc");
+    let (loaded, got) = bash_tab(&env, &home, &["git par finish ", "git-par drop "]);
+    assert!(loaded);
+    assert_eq!(got["git par finish "], words(&["fix/two", "one"]));
+    assert_eq!(got["git-par drop "], words(&["fix/two", "one"]));
+
+    // With a ~/.bashrc that loads it (Debian's skeleton does), there is nothing to say.
+    let run = install(&home, &[]).ok();
+    assert!(!run.stdout.contains("note: bash:"), "{}", run.stdout);
 }
