@@ -163,15 +163,25 @@ __git_par_cmd_recover ()
 __git_par_cmd_run ()
 {
 	case $prev in
+	--tasks-from) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	--jobs|-j) :; return ;;
 	--base) __git_par_revisions "$cur"; return ;;
+	--changes) __gitcomp "commit discard" "" "$cur"; return ;;
+	--message|-m) :; return ;;
+	--timeout) :; return ;;
+	--events) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	esac
 	case $cur in
+	--tasks-from=*) COMPREPLY=($(compgen -f -- "${cur#*=}")); return ;;
 	--jobs=*) :; return ;;
 	--base=*) __git_par_revisions "${cur#*=}"; return ;;
-	-*) __gitcomp "--jobs= --start --base= --finish --json --wait --help"; return ;;
+	--changes=*) __gitcomp "commit discard" "" "${cur#*=}"; return ;;
+	--message=*) :; return ;;
+	--timeout=*) :; return ;;
+	--events=*) COMPREPLY=($(compgen -f -- "${cur#*=}")); return ;;
+	-*) __gitcomp "--tasks-from= --jobs= --start --base= --finish --changes= --message= --timeout= --events= --json --wait --help"; return ;;
 	esac
-	case $(__git_par_position "$1" --jobs -j --base) in
+	case $(__git_par_position "$1" --tasks-from --jobs -j --base --changes --message -m --timeout --events) in
 	*[0-9]*) __git_par_tasks "$cur" ;;
 	--) : ;;
 	esac

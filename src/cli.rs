@@ -303,12 +303,21 @@ pub struct RecoverArgs {
 }
 
 /// Run a command inside one or more tasks.
+///
+/// Exit status: 0 when every task's command succeeded (and, with --finish, every task
+/// merged); 1 when some task was kept or removed for a reason (--json and --events say
+/// which); 3 when the run failed as a whole; 2 for bad usage; 128 + the signal after an
+/// interrupt. With one task, a command that fails passes its own exit status on.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The tasks to run in.
-    #[arg(required = true, num_args = 1..)]
+    #[arg(required_unless_present = "tasks_from", num_args = 1..)]
     pub tasks: Vec<String>,
-    /// At most this many at once (default: `par.maxWorkers`, else 3).
+    /// Read task names from this file (`-`: standard input), one a line, after those named.
+    #[arg(long, value_name = "file")]
+    pub tasks_from: Option<PathBuf>,
+    /// At most this many tasks in hand at once, being created or running their command
+    /// (default: `par.maxWorkers`, else 3).
     #[arg(short, long, value_name = "n")]
     pub jobs: Option<usize>,
     /// Create each task first if it does not exist.
@@ -320,6 +329,23 @@ pub struct RunArgs {
     /// Finish each task whose command exited 0.
     #[arg(long)]
     pub finish: bool,
+    /// With --finish: what to do with uncommitted changes a command left (default: keep
+    /// the task, reason uncommitted-left).
+    #[arg(long, value_enum, value_name = "what", requires = "finish")]
+    pub changes: Option<FinishChanges>,
+    /// With --changes commit: the message of that commit (default: one naming the task and
+    /// the command).
+    #[arg(short, long, value_name = "msg", requires = "changes")]
+    pub message: Option<String>,
+    /// Stop a task's command after this long (`90s`, `15m`, `2h`; default:
+    /// `par.runTimeout`, else none): SIGINT, then SIGKILL after `par.killTimeout`. The task
+    /// is kept with reason timed-out.
+    #[arg(long, value_name = "duration", value_parser = parse_timeout)]
+    pub timeout: Option<std::time::Duration>,
+    /// Write one JSON object a line per change of a task's state to this file (`-`:
+    /// standard output); the man page describes them.
+    #[arg(long, value_name = "file")]
+    pub events: Option<PathBuf>,
     /// A machine-readable summary on stdout.
     #[arg(long)]
     pub json: bool,
@@ -329,6 +355,12 @@ pub struct RunArgs {
     /// The command and its arguments; `{task}` is replaced by the task's name.
     #[arg(last = true, required = true, value_name = "command")]
     pub command: Vec<String>,
+}
+
+fn parse_timeout(value: &str) -> Result<std::time::Duration, String> {
+    crate::config::parse_duration(value)
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| "expected a duration such as 90s, 15m or 2h".to_string())
 }
 
 /// Go to a task's worktree (without a task: the main worktree), with `git par shell-init`.

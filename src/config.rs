@@ -25,6 +25,8 @@ pub struct Config {
     pub finish_strategy: Strategy,
     pub max_workers: usize,
     pub kill_timeout: Duration,
+    /// How long a `git par run` command may take (`par.runTimeout`); none: no limit.
+    pub run_timeout: Option<Duration>,
     pub color_ui: Option<String>,
     /// Ignored files that are work, not build output (gitignore patterns; several values).
     pub keep_ignored: Vec<String>,
@@ -43,6 +45,7 @@ impl Default for Config {
             finish_strategy: Strategy::Merge,
             max_workers: 3,
             kill_timeout: Duration::from_secs(10),
+            run_timeout: None,
             color_ui: None,
             keep_ignored: Vec::new(),
             remove_in_background: true,
@@ -100,6 +103,12 @@ impl Config {
             }
             "par.killtimeout" => {
                 self.kill_timeout = Duration::from_secs(value.parse().map_err(|_| bad())?)
+            }
+            "par.runtimeout" => {
+                self.run_timeout = match parse_duration(value).ok_or_else(bad)? {
+                    d if d.is_zero() => None,
+                    d => Some(d),
+                }
             }
             // Multi-valued; an empty value forgets the ones before it, as in git's own lists.
             "par.keepignored" if value.is_empty() => self.keep_ignored.clear(),
@@ -162,9 +171,50 @@ pub fn parse_size(value: &str) -> Option<u64> {
     digits.parse::<u64>().ok()?.checked_mul(1 << shift)
 }
 
+/// A duration: `90` (seconds), `90s`, `15m`, `2h`, `1d`, or several such as `1h30m`.
+pub fn parse_duration(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let mut total = 0u64;
+    let mut digits = String::new();
+    for c in value.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return None,
+        };
+        let n: u64 = std::mem::take(&mut digits).parse().ok()?;
+        total = total.checked_add(n.checked_mul(unit)?)?;
+    }
+    digits.is_empty().then(|| Duration::from_secs(total))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_size;
+    use super::{parse_duration, parse_size};
+    use std::time::Duration;
+
+    #[test]
+    fn durations_take_units() {
+        assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("2s"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("1d"), Some(Duration::from_secs(86_400)));
+        for bad in ["", "m", "5x", "1h3", "-1"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn sizes_follow_git_suffixes() {

@@ -19,6 +19,24 @@ pub enum Kind {
     Interrupted(Signal),
     /// Standard output was closed: exit quietly.
     BrokenPipe,
+    /// Failed, with an exit status of its own.
+    Exit(u8),
+}
+
+/// What kind of refusal an error is, for callers that act on it: `git par run` turns it
+/// into the reason a task was kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The merge would conflict, or the task has unresolved conflicts.
+    Conflict,
+    /// Uncommitted changes that nobody said what to do with.
+    Uncommitted,
+    /// The task's worktree has left its branch.
+    HeadMoved,
+    /// Not enough disk space.
+    NoSpace,
+    /// Processes work inside the task's worktree.
+    InUse,
 }
 
 #[derive(Debug)]
@@ -26,6 +44,7 @@ pub struct Error {
     pub kind: Kind,
     pub message: String,
     pub hints: Vec<String>,
+    pub refusal: Option<Refusal>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -36,6 +55,7 @@ impl Error {
             kind: Kind::Failed,
             message: message.into(),
             hints: Vec::new(),
+            refusal: None,
         }
     }
 
@@ -44,6 +64,7 @@ impl Error {
             kind: Kind::Usage,
             message: message.into(),
             hints: Vec::new(),
+            refusal: None,
         }
     }
 
@@ -53,7 +74,22 @@ impl Error {
             kind: Kind::Interrupted(signal),
             message,
             hints: Vec::new(),
+            refusal: None,
         }
+    }
+
+    /// Says what kind of refusal this is (see [`Refusal`]).
+    pub fn because(mut self, refusal: Refusal) -> Self {
+        self.refusal = Some(refusal);
+        self
+    }
+
+    /// Exits with `code` instead of 1 (a `git par run` that failed as a whole exits 3).
+    pub fn with_exit(mut self, code: u8) -> Self {
+        if self.kind == Kind::Failed {
+            self.kind = Kind::Exit(code);
+        }
+        self
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
@@ -63,7 +99,7 @@ impl Error {
 
     /// Prefixes the message with what was being attempted: `could not X: <cause>`.
     pub fn context(mut self, what: impl fmt::Display) -> Self {
-        if matches!(self.kind, Kind::Failed | Kind::Usage) {
+        if matches!(self.kind, Kind::Failed | Kind::Usage | Kind::Exit(_)) {
             self.message = format!("{what}: {}", self.message);
         }
         self
@@ -75,6 +111,7 @@ impl Error {
             Kind::Usage => 2,
             Kind::Interrupted(signal) => 128 + signal as i32,
             Kind::BrokenPipe => 0,
+            Kind::Exit(code) => code as i32,
         }
     }
 }
@@ -94,6 +131,7 @@ impl From<io::Error> for Error {
                 kind: Kind::BrokenPipe,
                 message: String::new(),
                 hints: Vec::new(),
+                refusal: None,
             };
         }
         Error::failed(err.to_string())

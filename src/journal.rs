@@ -36,6 +36,26 @@ pub struct RunOp {
     /// run has many tasks). Not `pid`: that key is the entry's own.
     #[serde(default)]
     pub commands: Vec<u32>,
+    /// The tasks this run created, each with the identity of the worktree it made: after a
+    /// crash, `recover` removes those that hold no work (and only while they are that one).
+    #[serde(default)]
+    pub created: Vec<CreatedTask>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreatedTask {
+    pub task: String,
+    pub identity: Option<ops::gate::Identity>,
+}
+
+impl RunOp {
+    pub fn new(tasks: Vec<String>) -> RunOp {
+        RunOp {
+            tasks,
+            commands: Vec::new(),
+            created: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -5,7 +5,7 @@
 use git2::Oid;
 
 use crate::cli::Strategy;
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::git::{git, Repo};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +99,7 @@ fn conflict(sides: &Sides, files: &[String]) -> Error {
         sides.target, sides.task
     ))
     .hint("nothing was changed")
+    .because(Refusal::Conflict)
 }
 
 /// The clean merge result of the two tips, or the conflicting files.

@@ -127,7 +127,7 @@ mod imp {
     }
 }
 
-pub use imp::{all, name, uses};
+pub use imp::{all, name, parent, uses};
 
 /// This process and every process it runs under (git, the user's shell, …): they stand in
 /// a task's worktree when the user runs `git par finish` from inside it, and are not in the

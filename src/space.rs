@@ -7,7 +7,7 @@ use std::path::Path;
 use git2::{ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
 use nix::sys::statvfs::statvfs;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 
 const BLOCK: u64 = 4096;
 
@@ -79,6 +79,11 @@ pub fn human(bytes: u64) -> String {
 /// Refuses when the checkout of `commit` at `path` would leave less than `margin` free.
 pub fn ensure(repo: &Repository, commit: Oid, path: &Path, margin: u64, task: &str) -> Result<()> {
     let needed = checkout_size(repo, commit)?;
+    ensure_free(needed, path, margin, task)
+}
+
+/// Refuses when `needed` bytes at `path` would leave less than `margin` free.
+pub fn ensure_free(needed: u64, path: &Path, margin: u64, task: &str) -> Result<()> {
     let free = available(path)?;
     if free < needed.saturating_add(margin) {
         return Err(Error::failed(format!(
@@ -88,7 +93,8 @@ pub fn ensure(repo: &Repository, commit: Oid, path: &Path, margin: u64, task: &s
             human(free),
             path.display()
         ))
-        .hint("free some space, or lower the margin with 'git config par.minFreeSpace <size>'"));
+        .hint("free some space, or lower the margin with 'git config par.minFreeSpace <size>'")
+        .because(Refusal::NoSpace));
     }
     Ok(())
 }

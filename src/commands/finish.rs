@@ -13,6 +13,7 @@ pub fn run(args: FinishArgs, ui: &mut Ui) -> Result<u8> {
         into: args.into,
         strategy: args.strategy,
         message: args.message,
+        changes_message: None,
         changes: args.changes,
         keep: args.keep,
         dry_run: args.dry_run,

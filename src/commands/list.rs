@@ -38,6 +38,8 @@ pub struct TaskInfo {
     pub flags: Vec<String>,
     /// The git par command working in the task now (its lease), if any.
     pub busy: Option<Holder>,
+    /// The command a `git par run` runs in the task now, if any.
+    pub running: Option<RunningInfo>,
     /// With `--conflicts`: which merges would conflict (see [`crate::conflicts`]).
     pub conflicts: Option<Forecast>,
     #[serde(skip)]
@@ -259,6 +261,7 @@ pub(super) fn collect_without_status(repo: &Repo) -> Vec<TaskInfo> {
         current: false,
         flags: Vec::new(),
         busy: None,
+        running: None,
         conflicts: None,
         last_commit_secs: None,
         started_secs: None,
@@ -317,6 +320,7 @@ pub(super) fn collect_without_status(repo: &Repo) -> Vec<TaskInfo> {
         if info.busy.is_some() {
             info.flags.push("busy".into());
         }
+        mark_running(info);
         if interrupted.contains(&info.task) {
             info.flags.push("interrupted".into());
         }
@@ -338,6 +342,32 @@ impl TaskInfo {
     pub(super) fn has_checkout(&self) -> bool {
         self.checkout.is_some()
     }
+}
+
+/// A run's command at work in a task, for `--json`.
+#[derive(Debug, Serialize)]
+pub struct RunningInfo {
+    pub pid: u32,
+    /// When it started (UTC).
+    pub started: String,
+    /// The run's id, and the pid of the `git par run` itself.
+    pub run: String,
+    pub run_pid: u32,
+}
+
+/// Marks a task that a `git par run` is running a command in, from its lease.
+fn mark_running(info: &mut TaskInfo) {
+    let Some(holder) = &info.busy else { return };
+    let Some(running) = &holder.running else {
+        return;
+    };
+    info.running = Some(RunningInfo {
+        pid: running.pid,
+        started: time::iso8601(running.started),
+        run: running.run.clone(),
+        run_pid: holder.pid,
+    });
+    info.flags.push("running".into());
 }
 
 fn inspect(repo: &Repo, info: &mut TaskInfo, worktrees: &[Worktree], base_commit: Option<String>) {

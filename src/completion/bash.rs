@@ -76,6 +76,7 @@ fn complete_values(values: &Values, word: &str) -> String {
             let names: Vec<&str> = choices.iter().map(|(n, _)| n.as_str()).collect();
             format!("__gitcomp \"{}\" \"\" \"{word}\"", names.join(" "))
         }
+        Values::File => format!("COMPREPLY=($(compgen -f -- \"{word}\"))"),
         Values::NewTask | Values::Text | Values::CommandLine => ":".into(),
     }
 }

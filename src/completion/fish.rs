@@ -150,6 +150,7 @@ fn arguments(values: &Values) -> Option<String> {
                 .collect::<Vec<_>>()
                 .join(" "),
         ),
+        Values::File => Some("(__fish_complete_path)".into()),
         Values::NewTask | Values::Text | Values::CommandLine => None,
     }
 }

@@ -28,6 +28,8 @@ pub enum Values {
     Text,
     /// A command and its arguments (after `--`): the shell's own completion.
     CommandLine,
+    /// A file name.
+    File,
 }
 
 #[derive(Debug, Clone)]
@@ -112,7 +114,8 @@ fn values_of(sub: &str, arg: &Arg) -> Result<Values, String> {
         // Saved work is a ref: `refs/par/<Tab>` completes it as git completes refs.
         (_, "base") | ("start", "from") | ("rescued", "drop") => Values::Revision,
         (_, "into") => Values::Branch,
-        (_, "message" | "jobs" | "older_than") => Values::Text,
+        (_, "message" | "jobs" | "older_than" | "timeout") => Values::Text,
+        (_, "events" | "tasks_from") => Values::File,
         (_, "command") => Values::CommandLine,
         (_, id) => {
             return Err(format!(

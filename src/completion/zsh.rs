@@ -99,6 +99,7 @@ fn action(values: &Values) -> String {
         }
         Values::NewTask | Values::Text => " ".into(),
         Values::CommandLine => "__git_par_command_line".into(),
+        Values::File => "_files".into(),
     }
 }
 

@@ -63,6 +63,19 @@ impl Repo {
         Ok(repo)
     }
 
+    /// The same repository opened again, for another thread (a `Repository` is not shared
+    /// between threads).
+    pub fn reopen(&self) -> Result<Repo> {
+        Ok(Repo {
+            git: Repository::open(self.git.path())?,
+            common_dir: self.common_dir.clone(),
+            main_worktree: self.main_worktree.clone(),
+            current_worktree: self.current_worktree.clone(),
+            cwd: self.cwd.clone(),
+            config: self.config.clone(),
+        })
+    }
+
     /// git-par's own folder inside the common git dir.
     pub fn par_dir(&self) -> PathBuf {
         self.common_dir.join("par")

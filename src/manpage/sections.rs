@@ -80,6 +80,7 @@ pub fn all() -> Vec<Section> {
         section("CONFIGURATION", configuration()),
         section("SHELL INTEGRATION", shell_integration()),
         section("OUTPUT FORMATS", output_formats()),
+        section("RUN OUTCOMES AND EVENTS", run_outcomes()),
         section("ENVIRONMENT", environment()),
         section("FILES", files()),
         section("EXIT STATUS", exit_status()),
@@ -106,7 +107,8 @@ fn configuration() -> Vec<Block> {
         item("par.minFreeSpace", "Free disk space that must remain after a new worktree is checked out; start refuses when the worktree would leave less. A number in git's integer syntax, with an optional k, m or g suffix. Default: 100m"),
         item("par.finishStrategy", "How finish merges when --strategy is not given: merge, squash or rebase. Default: merge"),
         item("par.maxWorkers", "How many tasks run runs a command in at once when --jobs is not given. Default: 3"),
-        item("par.killTimeout", "Seconds run waits after passing an interrupt on to its commands before killing them, and for what a command left running before its task is finished; also how long --stop-processes waits before SIGKILL. Default: 10"),
+        item("par.killTimeout", "Seconds run waits after passing an interrupt, or the SIGINT of a time limit, on to its commands before killing them, and for what a command left running before its task is looked at or finished; also how long --stop-processes waits before SIGKILL. Default: 10"),
+        item("par.runTimeout", "How long a command of git par run may take when --timeout is not given: a number of seconds, or a duration such as 90s, 15m, 2h or 1h30m; 0 means no limit. At the limit the command gets the same stop sequence as Ctrl-C (SIGINT, then SIGKILL after par.killTimeout) and its task is kept with reason timed-out. Default: none"),
         item("par.keepIgnored", "A gitignore pattern (the setting takes several values; an empty one forgets those before it). Ignored files matching one are work, saved with the rest before a task is deleted (say .env); other ignored files are build output and are not saved. Repositories inside a worktree, ignored or not, are always saved. Default: none"),
         item("par.removeInBackground", "When true, finish and drop return once the task is taken apart (merged or saved, its worktree renamed into a trash folder beside it, git's record, the branch and the task record gone) and leave deleting the files to a detached process at low CPU and I/O priority. A crash or reboot before it is done leaves a journal entry that the next git par command hands to a new such process and git par recover finishes itself; git par recover --wait waits until they are all done. false, or --foreground, deletes before returning. Default: true"),
         item("par.checkoutWorkers", "Parallel workers for the checkout of a new task's files (git's checkout.workers; 0 means one per core). Default: 0 (measured on a two-core machine with an ext4 disk under load: several times faster than git's default of one worker, whose single process gets a small share of a busy CPU)"),
@@ -140,12 +142,47 @@ fn output_formats() -> Vec<Block> {
         item("last_commit", "Time of the branch's last commit, ISO 8601 in UTC (2026-01-31T12:00:00Z), or null."),
         item("started", "When git par start made the task, ISO 8601 in UTC, or null when its record does not say."),
         item("current", "true for the task whose worktree holds the current directory."),
-        item("flags", "A list of strings, each naming something odd: merging, rebasing, cherry-picking, reverting, bisecting, applying-patches (a git operation waits in the task's worktree), interrupted (an interrupted git par command worked in the task; git par recover puts it right), no-record (a branch without git par's record), missing (the worktree folder is gone), prunable (git's record of the worktree names a .git that is gone and it is not locked: git worktree prune would forget it), locked (the worktree is locked), other-branch (the worktree has another branch checked out), unregistered (a folder git does not know as a worktree), no-worktree, no-branch, status-failed (git status failed in the worktree), busy (a git par command works in the task now)."),
+        item("flags", "A list of strings, each naming something odd: merging, rebasing, cherry-picking, reverting, bisecting, applying-patches (a git operation waits in the task's worktree), interrupted (an interrupted git par command worked in the task; git par recover puts it right), no-record (a branch without git par's record), missing (the worktree folder is gone), prunable (git's record of the worktree names a .git that is gone and it is not locked: git worktree prune would forget it), locked (the worktree is locked), other-branch (the worktree has another branch checked out), unregistered (a folder git does not know as a worktree), no-worktree, no-branch, status-failed (git status failed in the worktree), busy (a git par command works in the task now), running (a git par run runs a command in it now)."),
         item("busy", "The git par command working in the task now, as an object with pid, command (as git par drop x) and since (seconds since the epoch), or null."),
+        item("running", "For a task a git par run is running a command in now: an object with pid (the command's), started (ISO 8601 in UTC), run (the run's id, as in its events) and run_pid (the git par run's own pid); null otherwise. Such a task also has the flag running."),
         item("conflicts", "With --conflicts, an object: merges_cleanly (whether the task's commits merge into its base's current tip without a conflict; null when that could not be worked out), base_files (the files that would conflict with the base), with_tasks (a list of objects with task and files: other tasks of the same base that, merged first, would make this one conflict in those files, beyond base_files), and reason (why the task could not be looked at, or null). Without --conflicts, null."),
         p("git par list --porcelain prints one line per task with these fields separated by tabs: task, branch, base, ahead, behind, staged, unstaged, untracked, last_commit, path, flags (joined with commas), started. A field with no value is -. With --conflicts a thirteenth field follows: - when not worked out, :clean, or what the task would conflict with, separated by spaces: :base for its base, then the names of the other tasks."),
         p("git par prune --json prints a JSON array with one object per task: task, action (pruned; would-prune with --dry-run; kept; failed, when the drop refused), merged (how its work shows in its base: empty, same-commit, ancestor, no-changes, same-tree, merge-adds-nothing, squash-patch-id, rebase-patch-ids; or null), reason (in words, why it went or stayed) and saved (the refs/par/rescued/ ref its commits were saved under, or null)."),
         p("git par list --conflicts works with git merge-tree --write-tree, which touches no worktree, index or ref. Only committed work counts: uncommitted changes are in no merge until they are committed. A task that conflicts with its base is not counted as merged first for the others. Tasks whose changed paths meet nowhere (no common path, no file where the other has a folder, no file added in a folder the other emptied) cannot conflict and are not merged at all."),
+        p("git par run --json prints one object with run (the run's id, as in its events and in list's running), interrupted (the signal's name, or null) and tasks, an array with one object per task; see RUN OUTCOMES AND EVENTS."),
+    ]
+}
+
+fn run_outcomes() -> Vec<Block> {
+    vec![
+        p("Each task of git par run ends with one outcome: merged (merged back and taken apart, with --finish), kept (left as it is, with whatever it holds; or never created) or removed (created by this run, it held no work, and was removed again; its log stays). A task kept or removed for something that went wrong has one reason from this set, which is kept stable:"),
+        item("command-failed", "The command exited with a status other than 0, or a signal killed it."),
+        item("timed-out", "The command ran past --timeout (or par.runTimeout) and was stopped."),
+        item("conflict", "The merge would conflict, the task has unresolved conflicts, or the target's worktree has local edits to files the task changes."),
+        item("uncommitted-left", "The command left uncommitted changes and --changes did not say what to do with them."),
+        item("head-moved", "The task's worktree is no longer on the task's branch."),
+        item("no-space", "The task's checkout did not fit on the disk, even once every other task was done."),
+        item("interrupted", "The run got SIGINT, SIGTERM or SIGHUP while the task was in hand."),
+        item("not-started", "The command never ran: the task could not be taken (another git par works in it), created or entered, or the command could not be started."),
+        item("in-use", "Processes still work inside the task's worktree, so --finish could not take it apart."),
+        item("finish-failed", "--finish failed for another reason; error says which."),
+        p("A task whose command succeeded and that was not asked to finish is kept with no reason (null). A task created by the run whose command failed or timed out and that holds no work is removed."),
+        p("The command is done when its process group is: once its main process exits, the rest of its group gets par.killTimeout to end, then SIGTERM and a second later SIGKILL; only then is the task looked at and finished. With one task the command runs in git par's own process group, and git par adopts what it leaves running (as their subreaper) instead. Processes that left the group but still work inside the worktree are named in a warning and in left_running."),
+        p("A task whose checkout would not fit on the disk (see par.minFreeSpace) waits until a finished task frees space; it is given up, with reason no-space, only when nothing else runs."),
+        p("Each object in tasks of git par run --json has: task; outcome; reason (null or one of the above); exit (the exit status, 128 + the signal when one killed it, null if it never ran); signal (its name, or null); timed_out (true or false); duration_ms; commits (made during the run); changed_files; holds (what a kept task holds, as 2 commits, 1 uncommitted change or no work); path (a kept task's worktree); merged_into and commit (the branch a merged task went into and the commit it points at after); log; left_running (a list of strings); error (null, or an object with message and hints, a list)."),
+        p("git par run --events <file> (- for standard output) writes JSON Lines: one object per change of a task's state, written whole as it happens. Every object has schema (1 for this format; a change that would break a reader gets a new number), time (UTC with milliseconds, 2026-01-31T12:00:00.123Z), run (the run's id), task, and event, one of:"),
+        item("queued", "The task waits for its turn (written for every task when the run begins)."),
+        item("creating, created", "Its branch and worktree are being made (--start); created has path."),
+        item("started", "Its command runs: pid, and log (the output's file, or null with one task, whose command writes to the terminal)."),
+        item("output", "With several tasks, at most once a second while the log grows: lines (the number of lines so far) and last_line."),
+        item("exited", "The command's main process ended: code (or null), signal (its name, or null), duration_ms."),
+        item("timed-out", "The command ran past its limit and is being stopped: after_ms."),
+        item("finishing", "The task is being merged (--finish)."),
+        item("merged", "into (the branch) and commit (where it points now)."),
+        item("kept", "reason, holds, path and error, as in --json."),
+        item("removed", "reason and log."),
+        item("interrupted", "signal: the run was interrupted while the task was in hand; kept or removed follows."),
+        p("The last event of each task is merged, kept or removed. --events - cannot be combined with --json."),
     ]
 }
 
@@ -179,7 +216,7 @@ fn exit_status() -> Vec<Block> {
         item("1", "Refused or failed; nothing was left half made."),
         item("2", "Bad usage or bad input, such as an unknown option or an invalid task name."),
         item("130, 143, 129", "Interrupted by SIGINT, SIGTERM or SIGHUP, after rolling back what was in progress."),
-        p("git par run exits with the exit status of its command (the first one that failed, when it ran in several tasks)."),
+        p("git par run: 0 when every task's command succeeded and, with --finish, every task merged; 1 when some task was kept or removed for a reason (see RUN OUTCOMES AND EVENTS); 3 when the run failed as a whole (it could not begin: not a repository, an unknown task without --start); 2 for bad usage; 128 + the signal after an interrupt. With one task, a command that fails (other than by reaching --timeout) passes its own exit status on, as if typed alone."),
     ]
 }
 

@@ -23,7 +23,7 @@ use super::guard;
 use super::lease::Lease;
 use super::{Interrupted, Removal, Subject};
 use crate::cli::{FinishChanges, Strategy};
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::git::status::{self, Status};
 use crate::git::{git, Repo};
 use crate::journal::{Journal, Op};
@@ -63,6 +63,8 @@ pub struct Request {
     pub into: Option<String>,
     pub strategy: Option<Strategy>,
     pub message: Option<String>,
+    /// The message for a commit of uncommitted changes when `message` gives none.
+    pub changes_message: Option<String>,
     pub changes: Option<FinishChanges>,
     pub keep: bool,
     pub dry_run: bool,
@@ -115,8 +117,21 @@ pub fn finish(
     }
     let strategy = req.strategy.unwrap_or(repo.config.finish_strategy);
     refuse_head_off_branch(&record)?;
-    refuse_others_state(repo, &target)?;
-    refuse_target_edits(repo, &record, &target)?;
+    let refuse_others = || {
+        refuse_others_state(repo, &target)?;
+        refuse_target_edits(repo, &record, &target)
+    };
+    if refuse_others().is_err() {
+        // What is in progress or changed there may be another finish's merge (of the same run,
+        // or another git par), made under the repository lock: once that lock is free, look
+        // again.
+        drop(RepoLock::acquire(
+            &repo.par_dir(),
+            ui,
+            &format!("git par finish {name}"),
+        )?);
+        refuse_others()?;
+    }
     // Whether the worktree can go is known before any prompt or commit: a finish refused
     // after committing the task's changes would have changed them for nothing.
     let check = Removal {
@@ -323,7 +338,8 @@ fn refuse_head_off_branch(record: &TaskRecord) -> Result<()> {
         record.path.display(),
         record.branch
     ))
-    .hint("the task was kept as it is"))
+    .hint("the task was kept as it is")
+    .because(Refusal::HeadMoved))
 }
 
 /// Refuses when the target's worktree has an operation of the user's in progress, or the
@@ -633,7 +649,8 @@ fn settle_changes(ui: &mut Ui, record: &TaskRecord, req: &Request) -> Result<boo
         .hint(format!(
             "resolve them in {} and commit, then finish again",
             record.path.display()
-        )));
+        ))
+        .because(Refusal::Conflict));
     }
     let choice = match req.changes {
         Some(choice) => choice,
@@ -669,7 +686,8 @@ fn settle_changes(ui: &mut Ui, record: &TaskRecord, req: &Request) -> Result<boo
                 "task '{name}' has uncommitted changes: {}",
                 list_files(&status)
             ))
-            .hint("commit them, or pass --changes commit or --changes discard"))
+            .hint("commit them, or pass --changes commit or --changes discard")
+            .because(Refusal::Uncommitted))
         }
     };
     if req.dry_run {
@@ -691,7 +709,10 @@ fn settle_changes(ui: &mut Ui, record: &TaskRecord, req: &Request) -> Result<boo
             let message = match (&req.message, ui.interactive && req.changes.is_none()) {
                 (Some(m), _) => m.clone(),
                 (None, true) => ui.prompter.input("Commit message")?,
-                (None, false) => format!("Uncommitted changes of task '{name}'"),
+                (None, false) => req
+                    .changes_message
+                    .clone()
+                    .unwrap_or_else(|| format!("Uncommitted changes of task '{name}'")),
             };
             cleanup::check()?;
             git(&record.path, ["add", "-A"]).run()?;
@@ -823,7 +844,8 @@ fn refuse_target_edits(repo: &Repo, record: &TaskRecord, target: &str) -> Result
         "commit them there, or carry them into a task of their own: cd {} && git par start <new-task> --changes move",
         crate::shell::quote(&wt.path)
     ))
-    .hint("then finish again; nothing was changed"))
+    .hint("then finish again; nothing was changed")
+    .because(Refusal::Conflict))
 }
 
 pub fn list_files(status: &Status) -> String {

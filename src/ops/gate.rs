@@ -326,9 +326,24 @@ pub fn forget_admin(repo: &Repo, task: &str, admin: &Path) -> Result<Option<Stri
         ))
     };
     fs::create_dir_all(aside.parent().unwrap_or(&aside)).map_err(fail)?;
-    fs::rename(&admin, &aside).map_err(fail)?;
+    {
+        let _list = worktree_list();
+        fs::rename(&admin, &aside).map_err(fail)?;
+    }
     delete_forgotten(repo, &aside)?;
     Ok(saved)
+}
+
+/// Serializes, within this process, the moments git's list of worktrees changes: a record
+/// moved away while `git worktree add` reads the list makes git fail ("Invalid path
+/// '…/worktrees/<name>'"), and a run creates and finishes tasks on several threads at once.
+static WORKTREE_LIST: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Held while git's list of worktrees is read to add one, or changed.
+pub fn worktree_list() -> std::sync::MutexGuard<'static, ()> {
+    WORKTREE_LIST
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Where git's records of removed worktrees wait to be deleted (`<name>.<pid>`).

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::git::worktrees::Worktree;
 use crate::git::Repo;
 use crate::{fsutil, proc};
@@ -161,7 +161,8 @@ pub fn settle_processes(task: &str, dir: &Path, stop: bool, grace: Duration) -> 
             Busy::describe(&busy)
         ))
         .hint("let them end, or pass --stop-processes to stop them (SIGTERM, then SIGKILL after par.killTimeout)")
-        .hint("nothing was changed"));
+        .hint("nothing was changed")
+        .because(Refusal::InUse));
     }
     let pids: Vec<u32> = busy.iter().map(|b| b.pid).collect();
     proc::stop(&pids, grace);
@@ -181,7 +182,8 @@ pub fn settle_processes(task: &str, dir: &Path, stop: bool, grace: Duration) -> 
         "task '{task}' is still in use: {}",
         Busy::describe(&left)
     ))
-    .hint("nothing was changed"))
+    .hint("nothing was changed")
+    .because(Refusal::InUse))
 }
 
 /// A worktree's private git dir from its `.git` file, or `dir/.git` for a main worktree.

@@ -28,11 +28,26 @@ pub struct Holder {
     pub command: String,
     /// Seconds since the epoch.
     pub since: i64,
+    /// The command a `git par run` runs in the task now, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running: Option<Running>,
+}
+
+/// A `git par run`'s command at work in a task, as its lease file says.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Running {
+    /// The command's process id (it leads a process group of its own with many tasks).
+    pub pid: u32,
+    /// When it started, in seconds since the epoch.
+    pub started: i64,
+    /// The run it belongs to: its journal entry's id.
+    pub run: String,
 }
 
 pub struct Lease {
     task: String,
-    _lock: Flock<File>,
+    holder: Holder,
+    lock: Flock<File>,
 }
 
 impl Lease {
@@ -63,14 +78,21 @@ impl Lease {
             pid: std::process::id(),
             command: command.to_string(),
             since: crate::journal::now(),
+            running: None,
         };
-        lock.set_len(0)?;
-        lock.rewind()?;
-        lock.write_all(&serde_json::to_vec(&holder)?)?;
+        write_holder(&mut lock, &holder)?;
         Ok(Lease {
             task: task.to_string(),
-            _lock: lock,
+            holder,
+            lock,
         })
+    }
+
+    /// Says in the lease file which command of a run works in the task now (or that none
+    /// does), for `git par list`.
+    pub fn set_running(&mut self, running: Option<Running>) -> Result<()> {
+        self.holder.running = running;
+        write_holder(&mut self.lock, &self.holder)
     }
 
     /// Checks that this lease is for `task` (operations take the lease their caller holds).
@@ -83,6 +105,20 @@ impl Lease {
             self.task
         )))
     }
+}
+
+/// Writes who holds the lease in one write over the old text, padded with spaces to its
+/// length rather than truncated first, so that a reader (`git par list`) never finds the file
+/// empty or cut short.
+fn write_holder(lock: &mut File, holder: &Holder) -> Result<()> {
+    let mut text = serde_json::to_vec(holder)?;
+    let old = lock.metadata()?.len() as usize;
+    if text.len() < old {
+        text.resize(old, b' ');
+    }
+    lock.rewind()?;
+    lock.write_all(&text)?;
+    Ok(())
 }
 
 fn lease_file(repo: &Repo, task: &str) -> PathBuf {

@@ -259,10 +259,7 @@ pub fn recover(repo: &Repo, ui: &mut Ui, entry: &Entry) -> Result<Vec<String>> {
         Op::Finish(op) => finish::recover(repo, ui, &entry.id, op),
         Op::Drop(op) => drop::recover(repo, ui, &entry.id, op),
         Op::Sync(op) => sync::recover(repo, op),
-        Op::Run(op) => Ok(vec![format!(
-            "noted the interrupted run of {}",
-            op.tasks.join(", ")
-        )]),
+        Op::Run(op) => crate::run::recover::account(repo, ui, op),
     }
 }
 

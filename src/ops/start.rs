@@ -278,6 +278,7 @@ fn register(
             ))
         })?;
     let path = record.path.to_string_lossy().into_owned();
+    let list = gate::worktree_list();
     git(
         &repo.main_worktree,
         [
@@ -292,6 +293,7 @@ fn register(
     .critical()
     .run()
     .map_err(|e| e.context(format!("could not create the worktree at {path}")))?;
+    drop(list);
     record.identity = Identity::of(&record.path);
     let identity = record.identity;
     journal.update(|op| {

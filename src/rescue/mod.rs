@@ -70,6 +70,9 @@ pub fn save_task(
     keep(repo, task, found, tip, safe, why)
 }
 
+/// Guards the process's one private index in the common git dir (see [`save_folder`]).
+static PRIVATE_INDEX: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Saves a folder whose git admin dir is already gone (a worktree a crash left in the trash
 /// after git's record of it was deleted), read as a worktree of this repository whose HEAD is
 /// `head`. Saved only when it holds something `head` does not (a new or changed file, or a
@@ -97,6 +100,10 @@ pub fn save_folder(
             Error::failed("it is not a folder (a symlink is never followed)").context(what()),
         );
     }
+    // One private index per process: threads of one run take turns with it.
+    let _turn = PRIVATE_INDEX
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let temp_index = repo
         .common_dir
         .join(format!("par-index.{}", std::process::id()));

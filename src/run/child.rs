@@ -5,15 +5,15 @@
 use std::fs::{self, File};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::sys::signal::{kill, killpg, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
-use crate::cleanup;
 use crate::error::{Error, Result};
+use crate::{cleanup, proc};
 
 /// How often waiting loops look at the child and at recorded signals.
 pub const POLL: Duration = Duration::from_millis(20);
@@ -124,4 +124,80 @@ pub fn in_terminal_foreground() -> bool {
         return false;
     };
     nix::unistd::tcgetpgrp(&tty).is_ok_and(|pgrp| pgrp == nix::unistd::getpgrp())
+}
+
+/// Waits up to `grace` for what is left of a command's process group once its leader
+/// ended, then stops it: SIGTERM, and SIGKILL a second later to what is left. Returns how
+/// many processes had to be stopped. Gives up waiting (stopping nothing) when git-par got a
+/// signal: the run's own stop sequence then takes over.
+pub fn settle_group(pid: u32, grace: Duration) -> usize {
+    let deadline = Instant::now() + grace;
+    while group_alive(pid) && Instant::now() < deadline && cleanup::pending().is_none() {
+        std::thread::sleep(POLL);
+    }
+    if !group_alive(pid) || cleanup::pending().is_some() {
+        return 0;
+    }
+    let left = group_members(pid).len().max(1);
+    signal_group(pid, Signal::SIGTERM);
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while group_alive(pid) && Instant::now() < deadline {
+        std::thread::sleep(POLL);
+    }
+    signal_group(pid, Signal::SIGKILL);
+    left
+}
+
+/// Processes in process group `pgid`.
+fn group_members(pgid: u32) -> Vec<u32> {
+    proc::all()
+        .into_iter()
+        .filter(|&pid| {
+            nix::unistd::getpgid(Some(Pid::from_raw(pid as i32)))
+                .is_ok_and(|g| g.as_raw() as u32 == pgid)
+        })
+        .collect()
+}
+
+/// Makes git-par the reaper of its descendants' orphans (Linux), so that what a single
+/// task's command leaves running when it exits becomes git-par's child, to be waited for.
+pub fn adopt_orphans() {
+    #[cfg(target_os = "linux")]
+    let _ = nix::sys::prctl::set_child_subreaper(true);
+}
+
+/// git-par's own child processes, reaping those that have ended.
+fn own_children() -> Vec<u32> {
+    let me = std::process::id();
+    proc::all()
+        .into_iter()
+        .filter(|&pid| proc::parent(pid) == Some(me))
+        .filter(|&pid| !matches!(try_reap(pid), Ok(Some(_))))
+        .collect()
+}
+
+/// After a single task's command exited: waits up to `grace` for the processes it left
+/// (adopted through [`adopt_orphans`]), then stops them as [`settle_group`] does. Returns
+/// how many had to be stopped. Only for single mode, where git-par runs nothing else.
+pub fn settle_orphans(grace: Duration) -> usize {
+    let deadline = Instant::now() + grace;
+    while !own_children().is_empty() && Instant::now() < deadline && cleanup::pending().is_none() {
+        std::thread::sleep(POLL);
+    }
+    let mut stopped = 0;
+    for sig in [Signal::SIGTERM, Signal::SIGKILL] {
+        let left = own_children();
+        if left.is_empty() {
+            break;
+        }
+        stopped = stopped.max(left.len());
+        for &pid in &left {
+            signal(pid, sig);
+        }
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while !own_children().is_empty() && Instant::now() < deadline {
+            std::thread::sleep(POLL);
+        }
+    }
+    stopped
 }

@@ -1,12 +1,22 @@
-//! Many tasks: at most `jobs` commands at once, each in a process group of its own with its
-//! output in a log file, tasks created (`--start`) just before their turn and finished
-//! (`--finish`) one at a time as soon as their command succeeds.
+//! Many tasks: at most `jobs` in hand at once (being created or running their command), each
+//! command in a process group of its own with its output in a log file, tasks created
+//! (`--start`) just before their turn and finished (`--finish`) one at a time as soon as
+//! their command's whole process group is done.
 //!
-//! Commands are spawned from the main thread (so they die with it, see
-//! [`cleanup::die_with_parent`]); one small thread per running command reaps it and shows
-//! its last line of output, while the main thread creates, finishes and handles signals.
+//! Tasks are created on threads of their own, several at once: `start` registers each
+//! worktree under the repository lock (git's `worktree add` is not safe to run twice at
+//! once) and checks it out outside it. Commands are spawned from the main thread (so they
+//! die with it, see [`cleanup::die_with_parent`]); one small thread per running command
+//! reaps it, waits for the rest of its process group, and reports its output; the main
+//! thread finishes tasks (while others are still being created), stops commands at their
+//! time limit and handles signals. A task whose checkout
+//! does not fit on the disk waits until a finished task frees space, and is given up (reason
+//! no-space) only when nothing else runs.
 
-use std::path::PathBuf;
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -17,65 +27,108 @@ use indicatif::ProgressBar;
 use nix::sys::signal::Signal;
 
 use super::child::{self, Exit};
+use super::events::{Event, Events};
 use super::holdings::{self, Holdings};
+use super::outcome::{self, Outcome, Reason};
 use super::view::{self, Mark, View};
-use super::{Outcome, Report, Settings};
+use super::{Report, Settings};
 use crate::cleanup::{self, GroupKeeper};
-use crate::error::{Error, Kind, Result};
+use crate::error::{Error, Kind, Refusal, Result};
 use crate::fsutil;
 use crate::git::status::Status;
 use crate::git::Repo;
-use crate::journal::{Journal, Op, RunOp};
-use crate::ops::lease::Lease;
+use crate::journal::{CreatedTask, Journal, Op, RunOp};
+use crate::ops::guard;
+use crate::ops::lease::{Lease, Running};
 use crate::task::{self, TaskRecord};
 use crate::ui::Ui;
 
-/// A running command, shared with the thread that reaps it. The flag is set under the lock
-/// when the process is reaped, so that its group is never signalled after its id is free.
-struct Proc {
-    pid: u32,
-    reaped: Mutex<bool>,
-}
+mod ending;
+mod threads;
+mod watch;
 
-impl Proc {
-    fn signal_group(&self, sig: Signal) {
-        if let Ok(reaped) = self.reaped.lock() {
-            if !*reaped {
-                child::signal_group(self.pid, sig);
-            }
-        }
-    }
+use watch::{captured, Proc, Watched};
+
+/// Where a task's time limit stands.
+#[derive(Clone, Copy)]
+enum Limit {
+    None,
+    At(Instant),
+    /// Passed: SIGINT was sent then; SIGKILL follows after `par.killTimeout`.
+    Stopping(Instant),
+    Killed,
 }
 
 struct Slot {
     name: String,
-    /// Held from the task's turn until the run ends.
+    /// Held from the task's turn until the run ends (by its creating thread meanwhile).
     lease: Option<Lease>,
+    /// Being created or finished on a thread of its own, which has its lease meanwhile.
+    away: bool,
     record: Option<TaskRecord>,
     created: bool,
     /// Branch tip when the command started.
     before: Option<Oid>,
     started: Option<Instant>,
     proc: Option<Arc<Proc>>,
+    limit: Limit,
+    exit: Option<Exit>,
     held: Option<Holdings>,
+    /// Its final outcome was decided (and its event written).
+    settled: bool,
     report: Report,
 }
 
-/// A command ended: which task, how, when, and its worktree's status just after.
-type Done = (usize, Exit, Instant, Option<Result<Status>>);
+/// What a creating thread hands back: the lease, the task (or why not), what it printed.
+type Created = (Lease, Result<(TaskRecord, bool)>, String);
+
+/// What a finishing thread hands back: the lease, the branch merged into and where it
+/// points now (or why not), what it printed.
+type Finished = (Lease, Result<(String, Option<String>)>, String);
+
+/// What a creating or command's thread tells the main thread.
+enum Msg {
+    /// A task was created (or not), with its lease back and what the creation printed.
+    Created(usize, Box<Created>),
+    /// A task was finished (or not).
+    Finished(usize, Box<Finished>),
+    /// New output: lines in the log so far, and the last one.
+    Output(usize, u64, Option<String>),
+    /// The command's main process ended.
+    Exited(usize, Exit, Instant),
+    /// The rest of its process group is done too: the worktree's status just after, how
+    /// many processes had to be stopped, and those still working in the worktree.
+    Done(usize, Option<Result<Status>>, usize, Vec<String>),
+}
+
+/// What came of giving a task its turn.
+enum Launch {
+    /// Its command runs, or the task ended without one.
+    Taken,
+    /// Its checkout does not fit now: try again when a task has freed space.
+    NoSpace(Error),
+}
 
 struct Run<'a> {
     repo: &'a Repo,
     settings: &'a Settings,
     slots: Vec<Slot>,
     view: View,
-    done_tx: Sender<Done>,
-    done_rx: Receiver<Done>,
+    tx: Sender<Msg>,
+    rx: Receiver<Msg>,
+    /// Commands whose process group is not done yet.
     active: usize,
-    /// Set when a task could not be created for want of disk space: no more are.
-    out_of_space: bool,
+    /// Tasks being created.
+    creating: usize,
+    /// Tasks being finished.
+    finishing: usize,
+    /// Tasks waiting for their turn, in order.
+    queue: VecDeque<usize>,
+    /// A task waits for disk space: no other is created until a task is done.
+    space_wait: bool,
     journal: Journal,
     keeper: GroupKeeper,
+    events: Events,
 }
 
 pub fn run(repo: &Repo, ui: &mut Ui, settings: &Settings, tasks: &[String]) -> Result<u8> {
@@ -92,36 +145,45 @@ pub fn run(repo: &Repo, ui: &mut Ui, settings: &Settings, tasks: &[String]) -> R
         slots.push(Slot {
             name: name.clone(),
             lease: None,
+            away: false,
             record,
             created: false,
             before: None,
             started: None,
             proc: None,
+            limit: Limit::None,
+            exit: None,
             held: None,
+            settled: false,
             report: Report::new(name),
         });
     }
     // Forked before the journal's lock is taken, so the keeper never holds it.
     let keeper = GroupKeeper::spawn()?;
-    let journal = Journal::begin(
-        &repo.par_dir(),
-        Op::Run(RunOp {
-            tasks: tasks.to_vec(),
-            commands: Vec::new(),
-        }),
-    )?;
-    let (done_tx, done_rx) = mpsc::channel();
+    let journal = Journal::begin(&repo.par_dir(), Op::Run(RunOp::new(tasks.to_vec())))?;
+    let events = match Events::open(settings.events.as_deref(), &journal.entry.id) {
+        Ok(events) => events,
+        Err(err) => {
+            journal.done()?;
+            return Err(err);
+        }
+    };
+    let (tx, rx) = mpsc::channel();
     let mut run = Run {
         repo,
         settings,
         slots,
         view: View::new(ui, tasks),
-        done_tx,
-        done_rx,
+        tx,
+        rx,
         active: 0,
-        out_of_space: false,
+        creating: 0,
+        finishing: 0,
+        queue: (0..tasks.len()).collect(),
+        space_wait: false,
         journal,
         keeper,
+        events,
     };
     let result = run.drive(ui);
     run.journal.done()?;
@@ -130,37 +192,60 @@ pub fn run(repo: &Repo, ui: &mut Ui, settings: &Settings, tasks: &[String]) -> R
 
 impl Run<'_> {
     fn drive(&mut self, ui: &mut Ui) -> Result<u8> {
-        let mut next = 0;
+        for i in 0..self.slots.len() {
+            self.emit(ui, i, Event::Queued);
+        }
         while cleanup::pending().is_none() {
-            while self.active < self.settings.jobs && next < self.slots.len() {
-                self.launch(ui, next);
-                next += 1;
+            while self.active + self.creating < self.settings.jobs {
+                let Some(i) = self.next_task() else {
+                    break;
+                };
+                if let Launch::NoSpace(err) = self.launch(ui, i) {
+                    self.no_space(ui, i, err);
+                }
                 if cleanup::pending().is_some() {
                     break;
                 }
             }
-            if self.active == 0 && next >= self.slots.len() {
+            if self.active + self.creating + self.finishing == 0 && self.queue.is_empty() {
                 break;
             }
-            match self.done_rx.recv_timeout(child::POLL * 5) {
-                Ok(done) => self.ended(ui, done),
+            match self.rx.recv_timeout(child::POLL * 5) {
+                Ok(msg) => self.handle(ui, msg),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }
+            self.enforce_limits(ui);
+            self.show_counts();
         }
         if let Some(sig) = cleanup::pending() {
             return self.stop(ui, sig);
         }
         self.view.close();
-        self.list_kept(ui);
+        self.list_unmerged(ui);
         let reports: Vec<Report> = self.slots.iter().map(|s| s.report.clone()).collect();
         if self.settings.json {
-            super::print_json(ui, &reports, None)?;
+            super::print_json(ui, &self.journal.entry.id, &reports, None)?;
         }
-        let all_good = reports.iter().all(|r| {
-            r.exit == Some(0) && (!self.settings.finish || r.outcome == Outcome::Finished)
-        });
-        Ok(if all_good { 0 } else { 1 })
+        Ok(outcome::exit_status(reports.iter().map(|r| r.reason)))
+    }
+
+    /// The next task to take in hand: the first in the queue, or, while that one waits for
+    /// disk space, the first that needs none (it exists already).
+    fn next_task(&mut self) -> Option<usize> {
+        if !self.space_wait {
+            return self.queue.pop_front();
+        }
+        let at = self
+            .queue
+            .iter()
+            .position(|&i| self.slots[i].record.is_some())?;
+        self.queue.remove(at)
+    }
+
+    fn emit(&mut self, ui: &mut Ui, i: usize, event: Event) {
+        let name = self.slots[i].name.clone();
+        self.events.emit(ui, &name, event);
     }
 
     fn log_path(&self, name: &str) -> PathBuf {
@@ -168,63 +253,68 @@ impl Run<'_> {
         self.repo.par_dir().join("logs").join(format!("{file}.log"))
     }
 
-    /// Takes task `i`'s lease, creates the task if needed, then starts its command.
-    fn launch(&mut self, ui: &mut Ui, i: usize) {
+    /// Task `i`'s checkout does not fit now: it waits for a task to free space, unless none
+    /// is in hand that could.
+    fn no_space(&mut self, ui: &mut Ui, i: usize, err: Error) {
+        if self.active + self.creating + self.finishing == 0 {
+            self.view.with_ui(ui, |ui| ui.error(&err));
+            self.not_started(ui, i, Reason::NoSpace, &err);
+            return;
+        }
+        self.view
+            .show(ui, i, Mark::Waiting, "waiting for disk space");
+        self.queue.push_front(i);
+        self.space_wait = true;
+    }
+
+    /// Takes task `i`'s lease, then starts its creation (when its checkout fits) or its
+    /// command.
+    fn launch(&mut self, ui: &mut Ui, i: usize) -> Launch {
         let (repo, settings, name) = (self.repo, self.settings, self.slots[i].name.clone());
-        match self
-            .view
-            .with_ui(ui, |ui| super::lease(repo, ui, settings, &name))
-        {
-            Ok(lease) => self.slots[i].lease = Some(lease),
-            Err(err) => {
-                self.view.with_ui(ui, |ui| ui.error(&err));
-                self.not_run(ui, i, err.message);
-                return;
+        if self.slots[i].lease.is_none() {
+            match self
+                .view
+                .with_ui(ui, |ui| super::lease(repo, ui, settings, &name))
+            {
+                Ok(lease) => self.slots[i].lease = Some(lease),
+                Err(err) => {
+                    self.view.with_ui(ui, |ui| ui.error(&err));
+                    self.not_started(ui, i, Reason::of_start(&err), &err);
+                    return Launch::Taken;
+                }
             }
         }
         if self.slots[i].record.is_none() {
-            if self.out_of_space {
-                self.not_run(ui, i, "not created: out of disk space".into());
-                return;
+            let fits = super::base_commit(repo, settings)
+                .and_then(|commit| super::check_space(repo, commit, &name, self.creating));
+            match fits {
+                Err(err) if err.refusal == Some(Refusal::NoSpace) => return Launch::NoSpace(err),
+                Err(err) => {
+                    self.view.with_ui(ui, |ui| ui.error(&err));
+                    self.not_started(ui, i, Reason::NotStarted, &err);
+                    return Launch::Taken;
+                }
+                Ok(()) => {}
             }
             self.view.show(ui, i, Mark::Waiting, "creating the task");
-            let Some(lease) = self.slots[i].lease.as_ref() else {
-                return;
-            };
-            let prepared = self.view.with_ui(ui, |ui| {
-                let commit = super::base_commit(repo, settings).map_err(|e| (e, false))?;
-                super::check_space(repo, commit, &name).map_err(|e| (e, true))?;
-                super::prepare(repo, ui, settings, lease, &name).map_err(|e| (e, false))
-            });
-            match prepared {
-                Ok((record, created)) => {
-                    self.slots[i].record = Some(record);
-                    self.slots[i].created = created;
-                }
-                Err((err, space)) => {
-                    if space {
-                        self.out_of_space = true;
-                        self.view.with_ui(ui, |ui| {
-                            ui.error(&err);
-                            ui.note("stopped creating tasks: there is not enough disk space");
-                        });
-                    } else if !matches!(err.kind, Kind::Interrupted(_)) {
-                        self.view.with_ui(ui, |ui| ui.error(&err));
-                    }
-                    let why = if space {
-                        "not created: out of disk space".into()
-                    } else {
-                        format!("not created: {}", err.message)
-                    };
-                    self.not_run(ui, i, why);
-                    return;
-                }
+            self.emit(ui, i, Event::Creating);
+            if let Err(err) = self.create(i) {
+                self.view.with_ui(ui, |ui| ui.error(&err));
+                self.not_started(ui, i, Reason::NotStarted, &err);
             }
+            return Launch::Taken;
         }
+        self.start_command(ui, i);
+        Launch::Taken
+    }
+
+    /// Starts task `i`'s command in its worktree.
+    fn start_command(&mut self, ui: &mut Ui, i: usize) {
         let Some(record) = self.slots[i].record.clone() else {
             return;
         };
         let log = self.log_path(&record.task);
+        self.slots[i].report.log = Some(log.clone());
         let cmd = super::command_for(self.repo, &record, &self.settings.command);
         self.slots[i].before = holdings::tip(self.repo, &record);
         let spawned = super::check_worktree(&record)
@@ -232,16 +322,8 @@ impl Run<'_> {
         let child = match spawned {
             Ok(child) => child,
             Err(err) => {
-                self.slots[i].report.log = Some(log);
                 self.view.with_ui(ui, |ui| ui.error(&err));
-                self.slots[i].report.outcome = Outcome::Kept;
-                self.slots[i].report.error = Some(err.message.clone());
-                self.view.show(
-                    ui,
-                    i,
-                    Mark::Bad,
-                    &format!("could not start: {}", err.message),
-                );
+                self.not_started(ui, i, Reason::NotStarted, &err);
                 return;
             }
         };
@@ -251,23 +333,44 @@ impl Run<'_> {
             reaped: Mutex::new(false),
         });
         let bar = self.view.running(ui, i, &log);
+        let running = Running {
+            pid: proc.pid,
+            started: crate::journal::now(),
+            run: self.journal.entry.id.clone(),
+        };
         let slot = &mut self.slots[i];
         slot.started = Some(started);
         slot.proc = Some(proc.clone());
-        slot.report.log = Some(log.clone());
-        slot.report.outcome = Outcome::Kept;
+        slot.limit = match self.settings.timeout {
+            Some(limit) => Limit::At(started + limit),
+            None => Limit::None,
+        };
+        slot.report.reason = None;
+        if let Some(lease) = slot.lease.as_mut() {
+            let _ = lease.set_running(Some(running));
+        }
         self.active += 1;
         self.keeper.add(proc.pid);
         self.note_commands();
-        let tx = self.done_tx.clone();
+        self.emit(
+            ui,
+            i,
+            Event::Started {
+                pid: proc.pid,
+                log: Some(log.clone()),
+            },
+        );
         let watched = Watched {
             i,
             proc,
             bar,
             log,
             record,
+            grace: self.repo.config.kill_timeout,
+            events: self.settings.events.is_some(),
         };
-        thread::spawn(move || watch(&watched, &tx));
+        let tx = self.tx.clone();
+        thread::spawn(move || watch::watch(&watched, &tx));
     }
 
     /// Keeps the journal's list of running commands current, for recovery after a crash.
@@ -284,82 +387,217 @@ impl Run<'_> {
         });
     }
 
-    fn not_run(&mut self, ui: &mut Ui, i: usize, why: String) {
-        self.view.show(ui, i, Mark::Bad, &why);
-        let report = &mut self.slots[i].report;
-        report.outcome = Outcome::NotRun;
-        report.error = Some(why);
+    /// Journals a task this run created, so that `recover` can account for it after a crash.
+    fn note_created(&mut self, record: &TaskRecord) {
+        let created = CreatedTask {
+            task: record.task.clone(),
+            identity: record.identity,
+        };
+        let _ = self.journal.update(|op| {
+            if let Op::Run(run) = op {
+                run.created.push(created);
+            }
+        });
     }
 
-    /// Records how a command ended, then finishes its task when that was asked for.
-    fn ended(&mut self, ui: &mut Ui, (i, exit, at, status): Done) {
-        self.active -= 1;
-        let elapsed = self.slots[i].started.map_or(Duration::ZERO, |s| at - s);
-        let group = self.slots[i].proc.take().map(|proc| proc.pid);
-        self.note_commands();
-        if let Some(pid) = group {
-            if !(self.settings.finish && exit.success() && cleanup::pending().is_none()) {
-                self.keeper.remove(pid);
-            }
-        }
+    /// Task `i` ends without its command having run.
+    fn not_started(&mut self, ui: &mut Ui, i: usize, reason: Reason, err: &Error) {
         let slot = &mut self.slots[i];
+        slot.report.keep(Some(reason), Some(err));
+        slot.report.path = slot.record.as_ref().map(|r| r.path.clone());
+        slot.settled = true;
+        let text = format!("not started: {}", err.message);
+        self.view.show(ui, i, Mark::Bad, &text);
+        let event = super::final_event(&self.slots[i].report);
+        self.emit(ui, i, event);
+    }
+
+    fn handle(&mut self, ui: &mut Ui, msg: Msg) {
+        match msg {
+            Msg::Created(i, created) => {
+                let (lease, result, printed) = *created;
+                self.created(ui, i, lease, result, &printed)
+            }
+            Msg::Finished(i, finished) => self.finished_on_thread(ui, i, *finished),
+            Msg::Output(i, lines, last_line) => {
+                self.emit(ui, i, Event::Output { lines, last_line })
+            }
+            Msg::Exited(i, exit, at) => self.exited(ui, i, exit, at),
+            Msg::Done(i, status, stopped, outside) => self.done(ui, i, status, stopped, outside),
+        }
+    }
+
+    /// The command's main process ended; the rest of its group may still run.
+    fn exited(&mut self, ui: &mut Ui, i: usize, exit: Exit, at: Instant) {
+        let slot = &mut self.slots[i];
+        let elapsed = slot.started.map_or(Duration::ZERO, |s| at - s);
+        slot.exit = Some(exit);
         slot.report.exit = Some(exit.status());
         slot.report.signal = exit.signal().map(|s| s.as_str().to_string());
         slot.report.duration_ms = Some(elapsed.as_millis() as u64);
-        let ran = format!("{} after {}", exit.describe(), super::duration(elapsed));
+        let event = Event::Exited {
+            code: match exit {
+                Exit::Code(code) => Some(code),
+                Exit::Signal(_) => None,
+            },
+            signal: slot.report.signal.clone(),
+            duration_ms: elapsed.as_millis() as u64,
+        };
+        // Stamped when the process ended, not when this thread got to it.
+        let when = std::time::SystemTime::now()
+            .checked_sub(at.elapsed())
+            .unwrap_or_else(std::time::SystemTime::now);
+        let name = self.slots[i].name.clone();
+        self.events.emit_at(ui, &name, event, when);
+        let text = format!("{}, waiting for what it started", self.ran(i));
+        self.view.show(ui, i, Mark::Waiting, &text);
+    }
+
+    /// `exited 0 after 1.2s`
+    fn ran(&self, i: usize) -> String {
+        let slot = &self.slots[i];
+        let exit = slot.exit.map_or("ended".into(), Exit::describe);
+        let took = Duration::from_millis(slot.report.duration_ms.unwrap_or(0));
+        let limit = if slot.report.timed_out {
+            ", timed out"
+        } else {
+            ""
+        };
+        format!("{exit} after {}{limit}", super::duration(took))
+    }
+
+    /// Stops commands past their time limit: SIGINT to the group, then SIGKILL after
+    /// `par.killTimeout`, as for Ctrl-C.
+    fn enforce_limits(&mut self, ui: &mut Ui) {
+        let now = Instant::now();
+        let grace = self.repo.config.kill_timeout;
+        for i in 0..self.slots.len() {
+            let slot = &mut self.slots[i];
+            let (Some(proc), None) = (&slot.proc, slot.exit) else {
+                continue;
+            };
+            match slot.limit {
+                Limit::At(at) if now >= at => {
+                    proc.signal_group(Signal::SIGINT);
+                    slot.limit = Limit::Stopping(now);
+                    slot.report.timed_out = true;
+                    let after_ms = slot.started.map_or(0, |s| (now - s).as_millis() as u64);
+                    self.emit(ui, i, Event::TimedOut { after_ms });
+                    self.view
+                        .show(ui, i, Mark::Waiting, "timed out: stopping the command");
+                }
+                Limit::Stopping(since) if now >= since + grace => {
+                    proc.signal_group(Signal::SIGKILL);
+                    slot.limit = Limit::Killed;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The command's whole process group is done: decide what becomes of the task.
+    fn done(
+        &mut self,
+        ui: &mut Ui,
+        i: usize,
+        status: Option<Result<Status>>,
+        stopped: usize,
+        outside: Vec<String>,
+    ) {
+        self.active -= 1;
+        self.space_wait = false;
+        let group = self.slots[i].proc.take().map(|proc| proc.pid);
+        if let Some(pid) = group {
+            self.keeper.remove(pid);
+        }
+        self.note_commands();
+        if let Some(lease) = self.slots[i].lease.as_mut() {
+            let _ = lease.set_running(None);
+        }
+        if stopped > 0 {
+            let name = self.slots[i].name.clone();
+            self.view.with_ui(ui, |ui| {
+                ui.warn(&format!(
+                    "task '{name}': stopped {stopped} process(es) its command left running"
+                ))
+            });
+        }
+        if !outside.is_empty() {
+            let name = self.slots[i].name.clone();
+            let list = outside.join(", ");
+            self.view.with_ui(ui, |ui| {
+                ui.warn(&format!(
+                    "task '{name}': still at work in its worktree, outside the command's process group: {list}"
+                ))
+            });
+        }
+        self.slots[i].report.left_running = outside;
         if cleanup::pending().is_some() {
             // Interrupted: the task is looked at once every command has stopped.
-            self.view.show(ui, i, Mark::Bad, &ran);
+            let text = self.ran(i);
+            self.view.show(ui, i, Mark::Bad, &text);
             return;
         }
         self.inspect(i, status);
-        let finish = self.settings.finish && exit.success();
-        if !finish {
-            let mark = if exit.success() {
-                Mark::Good
-            } else {
-                Mark::Bad
-            };
-            let text = format!("{ran}, {}", self.kept_words(i));
-            self.view.show(ui, i, mark, &text);
+        let exit = self.slots[i].exit.unwrap_or(Exit::Code(-1));
+        let failed = match self.slots[i].report.timed_out {
+            true => Some(Reason::TimedOut),
+            false => (!exit.success()).then_some(Reason::CommandFailed),
+        };
+        if let Some(reason) = failed {
+            self.keep_or_remove(ui, i, reason);
+        } else if self.settings.finish {
+            self.finish(ui, i);
+        } else {
+            self.slots[i].report.keep(None, None);
+            self.settle(ui, i, Mark::Good);
+        }
+    }
+
+    /// A task whose command failed: removed when this run created it and it holds no work
+    /// (its log stays), kept otherwise.
+    fn keep_or_remove(&mut self, ui: &mut Ui, i: usize, reason: Reason) {
+        let slot = &self.slots[i];
+        let empty = slot.held.as_ref().is_some_and(Holdings::is_empty);
+        if !(slot.created && empty) {
+            self.slots[i].report.keep(Some(reason), None);
+            self.settle(ui, i, Mark::Bad);
             return;
         }
-        if let Some(pid) = group {
-            // The command is done when its process group is: what it left running is given
-            // par.killTimeout to end, then stopped, before its worktree is merged and removed.
-            self.view.show(
-                ui,
-                i,
-                Mark::Waiting,
-                &format!("{ran}, waiting for what it started"),
-            );
-            end_group(pid, self.repo.config.kill_timeout);
-            self.keeper.remove(pid);
-        }
-        self.view
-            .show(ui, i, Mark::Waiting, &format!("{ran}, finishing"));
         let repo = self.repo;
-        let (Some(lease), Some(record)) = (&self.slots[i].lease, &self.slots[i].record) else {
+        let (Some(lease), Some(record)) = (&slot.lease, &slot.record) else {
             return;
         };
-        match self
+        let removed = self
             .view
-            .with_ui(ui, |ui| super::finish_task(repo, ui, lease, record))
-        {
-            Ok(outcome) => {
-                self.slots[i].report.outcome = Outcome::Finished;
-                let text = format!("{ran}, merged into {}", outcome.target);
-                self.view.show(ui, i, Mark::Good, &text);
+            .with_ui(ui, |ui| super::remove_empty(repo, ui, lease, record));
+        let report = &mut self.slots[i].report;
+        match removed {
+            Ok(()) => {
+                report.outcome = Outcome::Removed;
+                report.reason = Some(reason);
             }
-            Err(err) => {
-                if !matches!(err.kind, Kind::Interrupted(_)) {
-                    self.view.with_ui(ui, |ui| ui.error(&err));
-                }
-                self.slots[i].report.error = Some(err.message.clone());
-                let text = format!("{ran}, not finished, {}", self.kept_words(i));
-                self.view.show(ui, i, Mark::Bad, &text);
-            }
+            Err(err) => report.keep(Some(reason), Some(&err)),
         }
+        self.settle(ui, i, Mark::Bad);
+    }
+
+    /// Task `i`'s outcome is decided: fill in where a kept task is and what it holds, show
+    /// it, and write its last event.
+    fn settle(&mut self, ui: &mut Ui, i: usize, mark: Mark) {
+        let slot = &mut self.slots[i];
+        slot.settled = true;
+        if slot.report.outcome == Outcome::Kept {
+            slot.report.path = slot.record.as_ref().map(|r| r.path.clone());
+            slot.report.holds = slot.held.as_ref().map(Holdings::describe);
+        }
+        let text = match slot.exit {
+            Some(_) => format!("{}, {}", self.ran(i), self.slots[i].report.verdict()),
+            None => self.slots[i].report.verdict(),
+        };
+        self.view.show(ui, i, mark, &text);
+        let event = super::final_event(&self.slots[i].report);
+        self.emit(ui, i, event);
     }
 
     /// Looks at what task `i` holds now (before a finish can take it apart), with its
@@ -379,191 +617,5 @@ impl Run<'_> {
             slot.report.changed_files = held.changed_files;
             slot.held = Some(held);
         }
-    }
-
-    fn kept_words(&self, i: usize) -> String {
-        match &self.slots[i].held {
-            Some(held) => format!("kept ({})", held.describe()),
-            None => "kept".into(),
-        }
-    }
-
-    /// First signal: pass it to every command's group and wait for them, up to the kill
-    /// timeout; a second press, or the timeout, kills them. Then the tasks this run created
-    /// that hold no work are removed and the rest are listed.
-    fn stop(&mut self, ui: &mut Ui, sig: Signal) -> Result<u8> {
-        let running: Vec<Arc<Proc>> = self.slots.iter().filter_map(|s| s.proc.clone()).collect();
-        if !running.is_empty() {
-            self.view.with_ui(ui, |ui| {
-                ui.note(&format!(
-                    "stopping {} running command(s); press Ctrl-C again to kill them at once",
-                    running.len()
-                ))
-            });
-        }
-        for proc in &running {
-            proc.signal_group(sig);
-        }
-        let deadline = Instant::now() + self.repo.config.kill_timeout;
-        let mut killed = false;
-        // Then wait for what the commands started, which may outlive them.
-        while self.active > 0 || running.iter().any(|p| child::group_alive(p.pid)) {
-            if !killed && (cleanup::presses() >= 2 || Instant::now() >= deadline) {
-                for proc in &running {
-                    proc.signal_group(Signal::SIGKILL);
-                    if proc.reaped.lock().map_or(true, |r| *r) {
-                        child::signal_group(proc.pid, Signal::SIGKILL);
-                    }
-                }
-                killed = true;
-            }
-            if let Ok(done) = self.done_rx.recv_timeout(child::POLL) {
-                self.ended(ui, done);
-            }
-        }
-        cleanup::settle();
-        for i in 0..self.slots.len() {
-            self.tidy(ui, i);
-        }
-        self.view.close();
-        self.list_kept(ui);
-        if self.settings.json {
-            let reports: Vec<Report> = self.slots.iter().map(|s| s.report.clone()).collect();
-            super::print_json(ui, &reports, Some(sig))?;
-        }
-        Err(Error::interrupted(sig))
-    }
-
-    /// After an interrupt: removes task `i` if this run created it and it holds no work.
-    fn tidy(&mut self, ui: &mut Ui, i: usize) {
-        let slot = &self.slots[i];
-        if slot.report.outcome != Outcome::Kept || slot.record.is_none() {
-            return;
-        }
-        self.inspect(i, None);
-        let slot = &self.slots[i];
-        let empty = slot.held.as_ref().is_some_and(Holdings::is_empty);
-        if !(slot.created && empty) {
-            let ran = slot.report.exit.is_some();
-            let text = if ran {
-                self.kept_words(i)
-            } else {
-                format!("not run, {}", self.kept_words(i))
-            };
-            self.view.show(ui, i, Mark::Bad, &text);
-            return;
-        }
-        let repo = self.repo;
-        let (Some(lease), Some(record)) = (&slot.lease, &slot.record) else {
-            return;
-        };
-        match self
-            .view
-            .with_ui(ui, |ui| super::remove_empty(repo, ui, lease, record))
-        {
-            Ok(()) => {
-                self.slots[i].report.outcome = Outcome::Removed;
-                self.view
-                    .show(ui, i, Mark::Bad, "stopped; removed (it held no work)");
-            }
-            Err(err) => {
-                self.slots[i].report.error = Some(err.message.clone());
-                self.view
-                    .show(ui, i, Mark::Bad, &format!("kept: {}", err.message));
-            }
-        }
-    }
-
-    /// The tasks left in place, with what they hold and where.
-    fn list_kept(&self, ui: &mut Ui) {
-        let kept: Vec<&Slot> = self
-            .slots
-            .iter()
-            .filter(|s| s.report.outcome == Outcome::Kept)
-            .collect();
-        if kept.is_empty() {
-            return;
-        }
-        ui.note("Kept tasks:");
-        for slot in kept {
-            let Some(record) = &slot.record else { continue };
-            let held = slot
-                .held
-                .as_ref()
-                .map_or("not looked at".into(), Holdings::describe);
-            let mut line = format!("  {}: {held}, {}", slot.name, record.path.display());
-            if let Some(log) = &slot.report.log {
-                line.push_str(&format!(", log {}", fsutil::normalize(log).display()));
-            }
-            ui.note(&line);
-        }
-    }
-}
-
-/// Waits up to `grace` for the rest of a command's process group to end, then stops it:
-/// SIGTERM, and SIGKILL a second later to what is left.
-fn end_group(pid: u32, grace: Duration) {
-    let deadline = Instant::now() + grace;
-    while child::group_alive(pid) && Instant::now() < deadline && cleanup::pending().is_none() {
-        thread::sleep(child::POLL);
-    }
-    if child::group_alive(pid) {
-        child::signal_group(pid, Signal::SIGTERM);
-        let deadline = Instant::now() + Duration::from_secs(1);
-        while child::group_alive(pid) && Instant::now() < deadline {
-            thread::sleep(child::POLL);
-        }
-        child::signal_group(pid, Signal::SIGKILL);
-    }
-}
-
-/// What a command's own thread looks after.
-struct Watched {
-    i: usize,
-    proc: Arc<Proc>,
-    bar: Option<ProgressBar>,
-    log: PathBuf,
-    record: TaskRecord,
-}
-
-/// Waits for one command (polling, so the view stays live) and shows its last output line;
-/// once it ends, reads its worktree's status here, so that many are read at once.
-fn watch(w: &Watched, tx: &Sender<Done>) {
-    let (proc, i) = (&w.proc, w.i);
-    let mut ticks = 0u32;
-    loop {
-        let exit = match proc.reaped.lock() {
-            Ok(mut reaped) => match child::try_reap(proc.pid) {
-                Ok(Some(exit)) => {
-                    *reaped = true;
-                    Some(exit)
-                }
-                Ok(None) => None,
-                Err(_) => {
-                    *reaped = true;
-                    Some(Exit::Code(-1))
-                }
-            },
-            Err(_) => Some(Exit::Code(-1)),
-        };
-        if let Some(exit) = exit {
-            let at = Instant::now();
-            let status = if cleanup::pending().is_none() {
-                holdings::worktree_status(&w.record)
-            } else {
-                None
-            };
-            let _ = tx.send((i, exit, at, status));
-            return;
-        }
-        if let Some(bar) = &w.bar {
-            if ticks % 5 == 0 {
-                if let Some(line) = view::last_line(&w.log) {
-                    bar.set_message(line);
-                }
-            }
-        }
-        ticks = ticks.wrapping_add(1);
-        thread::sleep(child::POLL);
     }
 }

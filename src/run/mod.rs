@@ -3,8 +3,11 @@
 //! afterwards, and the summary that `--json` prints.
 
 pub mod child;
+pub mod events;
 pub mod holdings;
 pub mod many;
+pub mod outcome;
+pub mod recover;
 pub mod single;
 pub mod view;
 
@@ -15,7 +18,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::cli::StartChanges;
+use crate::cli::{FinishChanges, StartChanges};
 use crate::error::{Error, Result};
 use crate::git::Repo;
 use crate::ops::lease::Lease;
@@ -23,8 +26,11 @@ use crate::ops::{drop, finish, start};
 use crate::space;
 use crate::task::{self, TaskRecord};
 use crate::ui::Ui;
+use events::Event;
+use outcome::{Failure, Outcome, Reason};
 
 /// What the user asked for, shared by both modes.
+#[derive(Clone)]
 pub struct Settings {
     pub command: Vec<String>,
     pub start: bool,
@@ -34,6 +40,13 @@ pub struct Settings {
     pub jobs: usize,
     /// Wait for a task another git par works in, instead of refusing it.
     pub wait: bool,
+    /// Stop a command that runs longer than this.
+    pub timeout: Option<Duration>,
+    /// What `--finish` does with uncommitted changes, and the message to commit them with.
+    pub changes: Option<FinishChanges>,
+    pub message: Option<String>,
+    /// Where `--events` go.
+    pub events: Option<PathBuf>,
 }
 
 /// Takes the lease of a task this run is to work in.
@@ -98,11 +111,12 @@ pub fn base_commit(repo: &Repo, settings: &Settings) -> Result<git2::Oid> {
     }
 }
 
-/// The same refusal as `git par start` when the checkout of a new task would not fit.
-pub fn check_space(repo: &Repo, commit: git2::Oid, task: &str) -> Result<()> {
-    space::ensure(
-        &repo.git,
-        commit,
+/// The same refusal as `git par start` when the checkout of a new task would not fit, with
+/// room kept for `in_flight` other checkouts of the same size being written now.
+pub fn check_space(repo: &Repo, commit: git2::Oid, task: &str, in_flight: usize) -> Result<()> {
+    let one = space::checkout_size(&repo.git, commit)?;
+    space::ensure_free(
+        one.saturating_mul(in_flight as u64 + 1),
         &task::worktree_path(repo, task),
         repo.config.min_free_space,
         task,
@@ -140,68 +154,119 @@ pub fn command_for(repo: &Repo, record: &TaskRecord, command: &[String]) -> Comm
     cmd
 }
 
-/// What became of a task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Outcome {
-    /// Merged back and taken apart (`--finish`).
-    Finished,
-    /// Left in place, with whatever it holds.
-    Kept,
-    /// Created by this run, interrupted, and held no work: removed again.
-    Removed,
-    /// The command never ran in it (interrupted first, or the task could not be created).
-    NotRun,
-}
-
-impl Outcome {
-    pub fn word(self) -> &'static str {
-        match self {
-            Outcome::Finished => "finished",
-            Outcome::Kept => "kept",
-            Outcome::Removed => "removed",
-            Outcome::NotRun => "not run",
-        }
-    }
-}
-
-/// One task's line in the `--json` summary.
+/// One task's line in the `--json` summary (keys in the man page; kept stable).
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub task: String,
+    pub outcome: Outcome,
+    /// Why the task was kept or removed; none when it merged, or when it was kept because
+    /// its command succeeded and `--finish` was not asked for.
+    pub reason: Option<Reason>,
     /// The command's exit status (128 + signal when a signal ended it); none if it never ran.
     pub exit: Option<i32>,
     /// The signal that ended the command, if one did.
     pub signal: Option<String>,
+    /// The command was stopped at `--timeout`.
+    pub timed_out: bool,
     pub duration_ms: Option<u64>,
     /// Commits made on the task's branch during the run.
     pub commits: usize,
     /// Files that differ from where the task stood before the run, committed or not.
     pub changed_files: usize,
-    pub outcome: Outcome,
+    /// What a kept task holds, in words (`2 commits, 1 uncommitted change`, `no work`).
+    pub holds: Option<String>,
+    /// The worktree of a kept task.
+    pub path: Option<PathBuf>,
+    /// The branch a merged task went into, and the commit that branch points at after it.
+    pub merged_into: Option<String>,
+    pub commit: Option<String>,
     pub log: Option<PathBuf>,
-    /// Why the task was kept or not run, when something went wrong.
-    pub error: Option<String>,
+    /// Processes that still worked in the worktree after the command's process group ended
+    /// (`pid N (name) how`).
+    pub left_running: Vec<String>,
+    /// What went wrong, when something did.
+    pub error: Option<Failure>,
 }
 
 impl Report {
     pub fn new(task: &str) -> Report {
         Report {
             task: task.to_string(),
+            outcome: Outcome::Kept,
+            reason: Some(Reason::NotStarted),
             exit: None,
             signal: None,
+            timed_out: false,
             duration_ms: None,
             commits: 0,
             changed_files: 0,
-            outcome: Outcome::NotRun,
+            holds: None,
+            path: None,
+            merged_into: None,
+            commit: None,
             log: None,
+            left_running: Vec::new(),
             error: None,
         }
+    }
+
+    /// `merged into main`, `kept (conflict)`, `removed (command-failed; it held no work)`.
+    pub fn verdict(&self) -> String {
+        match (self.outcome, self.reason) {
+            (Outcome::Merged, _) => format!(
+                "merged into {}",
+                self.merged_into.as_deref().unwrap_or("its base")
+            ),
+            (Outcome::Removed, Some(reason)) => {
+                format!("removed ({}; it held no work)", reason.word())
+            }
+            (Outcome::Removed, None) => "removed (it held no work)".into(),
+            (Outcome::Kept, reason) => {
+                let mut why: Vec<String> =
+                    reason.map(|r| r.word().to_string()).into_iter().collect();
+                why.extend(self.holds.clone());
+                match why.is_empty() {
+                    true => "kept".into(),
+                    false => format!("kept ({})", why.join(": ")),
+                }
+            }
+        }
+    }
+
+    /// The task was kept for `reason`, with `err` saying what went wrong, if anything did.
+    pub fn keep(&mut self, reason: Option<Reason>, err: Option<&Error>) {
+        self.outcome = Outcome::Kept;
+        self.reason = reason;
+        if let Some(err) = err {
+            self.error = Some(err.into());
+        }
+    }
+}
+
+/// The event that says how task `report` ended.
+pub fn final_event(report: &Report) -> Event {
+    match report.outcome {
+        Outcome::Merged => Event::Merged {
+            into: report.merged_into.clone().unwrap_or_default(),
+            commit: report.commit.clone(),
+        },
+        Outcome::Removed => Event::Removed {
+            reason: report.reason,
+            log: report.log.clone(),
+        },
+        Outcome::Kept => Event::Kept {
+            reason: report.reason,
+            holds: report.holds.clone(),
+            path: report.path.clone(),
+            error: report.error.clone(),
+        },
     }
 }
 
 #[derive(Serialize)]
 struct Summary<'a> {
+    /// The run's id, as in its events and in `git par list --json`.
+    run: &'a str,
     interrupted: Option<&'a str>,
     tasks: &'a [Report],
 }
@@ -209,10 +274,12 @@ struct Summary<'a> {
 /// The `--json` summary on stdout.
 pub fn print_json(
     ui: &mut Ui,
+    run: &str,
     reports: &[Report],
     interrupted: Option<nix::sys::signal::Signal>,
 ) -> Result<()> {
     let summary = Summary {
+        run,
         interrupted: interrupted.map(|s| s.as_str()),
         tasks: reports,
     };
@@ -233,10 +300,11 @@ pub fn duration(d: Duration) -> String {
 }
 
 /// Finishes a task as `git par finish <task>` would, with its default strategy; uncommitted
-/// changes are asked about only where `ui` may prompt, and refused otherwise.
+/// changes are dealt with as `--changes` says, else refused (the task is kept).
 pub fn finish_task(
     repo: &Repo,
     ui: &mut Ui,
+    settings: &Settings,
     lease: &Lease,
     record: &TaskRecord,
 ) -> Result<finish::Outcome> {
@@ -244,13 +312,25 @@ pub fn finish_task(
         into: None,
         strategy: None,
         message: None,
-        changes: None,
+        changes_message: Some(settings.message.clone().unwrap_or_else(|| {
+            format!(
+                "Changes left by '{}' in task '{}'",
+                substitute(&settings.command, &record.task).join(" "),
+                record.task
+            )
+        })),
+        changes: settings.changes,
         keep: false,
         dry_run: false,
         stop_processes: false,
         foreground: false,
     };
     finish::finish(repo, ui, lease, record, &request)
+}
+
+/// Where a merged task's work went: the branch and the commit it points at now.
+pub fn merged_commit(repo: &Repo, outcome: &finish::Outcome) -> Option<String> {
+    repo.branch_tip(&outcome.target).map(|c| c.to_string())
 }
 
 /// Removes a task this run created once it is known to hold no work; `git par drop` still

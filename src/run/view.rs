@@ -2,6 +2,10 @@
 //! redrawn in place at the terminal's current width (every line is cut to fit, so a resize
 //! never leaves wrapped halves behind), and left on screen as the final summary. Elsewhere:
 //! one plain line per change of state, nothing animated.
+//!
+//! When the tasks outnumber the terminal's rows, only the tasks in hand have a line, above
+//! one line of counts (queued, merged, kept…); a task that ends prints its last line above
+//! them, where it stays. The summary after the run lists every task that did not merge.
 
 use std::cell::RefCell;
 use std::fs::File;
@@ -24,8 +28,15 @@ pub struct View {
 
 struct Live {
     multi: MultiProgress,
-    bars: Vec<ProgressBar>,
+    /// A line per task; in compact mode only for the tasks in hand.
+    bars: Vec<Option<ProgressBar>>,
+    /// Compact mode's line of counts.
+    counts: Option<ProgressBar>,
 }
+
+/// Rows the view leaves free around the tasks' lines: the line of counts, a message, the
+/// prompt.
+const SPARE_ROWS: usize = 3;
 
 /// Marks at the head of a task's line.
 #[derive(Debug, Clone, Copy)]
@@ -55,6 +66,17 @@ impl View {
         let dumb = std::env::var("TERM").map_or(true, |t| t == "dumb");
         let live = (ui.stderr_is_terminal && !dumb).then(|| {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(10));
+            let rows = console::Term::stderr().size().0 as usize;
+            if names.len() + SPARE_ROWS > rows {
+                let counts = multi.add(ProgressBar::new_spinner());
+                counts.set_style(style("{wide_msg}"));
+                counts.set_message(format!("{} queued", names.len()));
+                return Live {
+                    multi,
+                    bars: names.iter().map(|_| None).collect(),
+                    counts: Some(counts),
+                };
+            }
             let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
             let bars = names
                 .iter()
@@ -63,10 +85,14 @@ impl View {
                     bar.set_style(style("{prefix} {wide_msg}"));
                     bar.set_prefix(format!("{} {name:<width$}", Mark::Waiting.symbol()));
                     bar.set_message("queued");
-                    bar
+                    Some(bar)
                 })
                 .collect();
-            Live { multi, bars }
+            Live {
+                multi,
+                bars,
+                counts: None,
+            }
         });
         View {
             live,
@@ -74,31 +100,47 @@ impl View {
         }
     }
 
-    /// A new state for task `i`.
+    /// A new state for task `i`; `Good` and `Bad` marks are the last.
     pub fn show(&mut self, ui: &mut Ui, i: usize, mark: Mark, text: &str) {
-        match &self.live {
+        let prefix = self.prefix(mark, i);
+        match &mut self.live {
+            Some(live) if live.counts.is_some() && !matches!(mark, Mark::Waiting) => {
+                if let Some(bar) = live.bars[i].take() {
+                    bar.finish_and_clear();
+                    live.multi.remove(&bar);
+                }
+                let _ = live.multi.println(format!("{prefix} {text}"));
+            }
             Some(live) => {
-                let bar = &live.bars[i];
+                let bar = live.bar(i);
                 bar.disable_steady_tick();
                 bar.set_style(style("{prefix} {wide_msg}"));
-                bar.set_prefix(self.prefix(mark, i));
+                bar.set_prefix(prefix);
                 bar.set_message(text.to_string());
             }
             None => ui.note(&format!("{}: {text}", self.names[i])),
         }
     }
 
+    /// The line of counts, when the tasks do not all have a line of their own.
+    pub fn counts(&mut self, text: &str) {
+        if let Some(counts) = self.live.as_ref().and_then(|l| l.counts.as_ref()) {
+            counts.set_message(text.to_string());
+        }
+    }
+
     /// Task `i` is running: a spinner and the time it has run, and a handle through which
     /// the last line of its output is shown.
     pub fn running(&mut self, ui: &mut Ui, i: usize, log: &Path) -> Option<ProgressBar> {
-        match &self.live {
+        let width = self.width();
+        match &mut self.live {
             Some(live) => {
-                let bar = &live.bars[i];
+                let bar = live.bar(i);
                 bar.set_style(
                     style("{spinner} {prefix} {elapsed:>4} {wide_msg}").tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ "),
                 );
                 let name = &self.names[i];
-                bar.set_prefix(format!("{name:<width$}", width = self.width()));
+                bar.set_prefix(format!("{name:<width$}"));
                 bar.set_message(String::new());
                 bar.reset_elapsed();
                 bar.enable_steady_tick(Duration::from_millis(100));
@@ -135,9 +177,12 @@ impl View {
     /// Leaves every line on screen as it stands, the cursor below them.
     pub fn close(&mut self) {
         if let Some(live) = self.live.take() {
-            for bar in &live.bars {
+            for bar in live.bars.iter().flatten() {
                 bar.disable_steady_tick();
                 bar.finish();
+            }
+            if let Some(counts) = &live.counts {
+                counts.finish();
             }
         }
     }
@@ -157,6 +202,20 @@ impl View {
             self.names[i],
             width = self.width()
         )
+    }
+}
+
+impl Live {
+    /// Task `i`'s line, made when it first needs one (compact mode), above the counts.
+    fn bar(&mut self, i: usize) -> &ProgressBar {
+        let (multi, counts) = (&self.multi, &self.counts);
+        self.bars[i].get_or_insert_with(|| {
+            let bar = ProgressBar::new_spinner();
+            match counts {
+                Some(counts) => multi.insert_before(counts, bar),
+                None => multi.add(bar),
+            }
+        })
     }
 }
 

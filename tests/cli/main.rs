@@ -26,5 +26,6 @@ mod requirements;
 mod rescue;
 mod restore;
 mod run;
+mod run_engine;
 mod run_pty;
 mod shells;

@@ -16,7 +16,7 @@ use crate::env::{Run, TestEnv, BIN};
 
 /// `git-par` started in `repo/` in a process group of its own (so a test's terminal, if
 /// any, plays no part), for tests that signal it.
-fn spawn_par(env: &TestEnv, args: &[&str]) -> Child {
+pub(crate) fn spawn_par(env: &TestEnv, args: &[&str]) -> Child {
     let mut cmd = env.command(BIN, &env.repo());
     cmd.args(args)
         .stdin(Stdio::null())
@@ -26,13 +26,13 @@ fn spawn_par(env: &TestEnv, args: &[&str]) -> Child {
     cmd.spawn().expect("spawn git-par")
 }
 
-fn signal(child: &Child, sig: Signal) {
+pub(crate) fn signal(child: &Child, sig: Signal) {
     kill(Pid::from_raw(child.id() as i32), sig).expect("signal git-par");
 }
 
 /// Waits until `path` exists (a command writes it once it runs).
 #[track_caller]
-fn wait_for(path: &Path) {
+pub(crate) fn wait_for(path: &Path) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while !path.exists() {
         assert!(
@@ -45,7 +45,7 @@ fn wait_for(path: &Path) {
 }
 
 /// Processes (not zombies) whose working directory is inside `dir`.
-fn processes_in(dir: &Path) -> Vec<String> {
+pub(crate) fn processes_in(dir: &Path) -> Vec<String> {
     let mut found = Vec::new();
     for entry in fs::read_dir("/proc").expect("/proc").flatten() {
         let Ok(cwd) = fs::read_link(entry.path().join("cwd")) else {
@@ -65,7 +65,7 @@ fn processes_in(dir: &Path) -> Vec<String> {
 
 /// Asserts that no process is left in the temp dir (allowing a moment for the kernel).
 #[track_caller]
-fn assert_nothing_running(env: &TestEnv) {
+pub(crate) fn assert_nothing_running(env: &TestEnv) {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let left = processes_in(&env.root());
@@ -78,26 +78,26 @@ fn assert_nothing_running(env: &TestEnv) {
 }
 
 /// Waits for `child` and checks that it died of `sig`, as a shell would see it.
-fn died_of(child: Child, sig: Signal) -> Run {
+pub(crate) fn died_of(child: Child, sig: Signal) -> Run {
     let (status, run) = finish_output(child);
     assert_eq!(status.signal(), Some(sig as i32), "{}", run.stderr);
     run
 }
 
-fn assert_within(started: Instant, most: Duration) {
+pub(crate) fn assert_within(started: Instant, most: Duration) {
     assert!(started.elapsed() < most, "took {:?}", started.elapsed());
 }
 
-fn finish_output(child: Child) -> (std::process::ExitStatus, Run) {
+pub(crate) fn finish_output(child: Child) -> (std::process::ExitStatus, Run) {
     let out = child.wait_with_output().expect("wait for git-par");
     (out.status, out.into())
 }
 
-fn json(run: &Run) -> Value {
+pub(crate) fn json(run: &Run) -> Value {
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
 }
 
-fn task_json<'a>(summary: &'a Value, task: &str) -> &'a Value {
+pub(crate) fn task_json<'a>(summary: &'a Value, task: &str) -> &'a Value {
     summary["tasks"]
         .as_array()
         .expect("tasks")
@@ -106,7 +106,7 @@ fn task_json<'a>(summary: &'a Value, task: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {task} in {summary}"))
 }
 
-fn ready(env: &TestEnv, task: &str) -> PathBuf {
+pub(crate) fn ready(env: &TestEnv, task: &str) -> PathBuf {
     env.root().join(format!("ready-{task}"))
 }
 
@@ -142,7 +142,9 @@ fn one_task_runs_in_its_worktree_with_the_environment_and_exit_status() {
     assert_eq!(seen.lines().collect::<Vec<_>>(), want);
     assert!(
         run.stderr.contains("task 't1': exited 3 after ")
-            && run.stderr.contains("0 commits, 0 files changed; kept at "),
+            && run
+                .stderr
+                .contains("0 commits, 0 files changed; kept (command-failed) at "),
         "{}",
         run.stderr
     );
@@ -230,7 +232,7 @@ fn unknown_tasks_are_refused_before_anything_runs_unless_start_is_given() {
     env.par(["start", "t1"]).ok();
     let run = env
         .par(["run", "t1", "t2", "--", "touch", "{task}.ran"])
-        .code(1);
+        .code(3);
     assert!(
         run.stderr.contains("error: no task named 't2'"),
         "{}",
@@ -309,10 +311,16 @@ fn many_tasks_write_logs_and_plain_lines_and_exit_1_when_one_fails() {
     assert!(!run.stderr.contains('\r') && !run.stderr.contains('\x1b'));
     let summary = json(&run);
     assert_eq!(summary["interrupted"], Value::Null);
-    for (task, exit) in [("t1", 0), ("t2", 1), ("t3", 0)] {
+    // t2 failed and held no work: the run created it, so it is removed (its log stays).
+    for (task, exit, outcome, reason) in [
+        ("t1", 0, "kept", Value::Null),
+        ("t2", 1, "removed", "command-failed".into()),
+        ("t3", 0, "kept", Value::Null),
+    ] {
         let t = task_json(&summary, task);
         assert_eq!(t["exit"].as_i64(), Some(exit), "{t}");
-        assert_eq!(t["outcome"], "kept");
+        assert_eq!(t["outcome"], outcome, "{t}");
+        assert_eq!(t["reason"], reason, "{t}");
         assert!(t["duration_ms"].is_u64());
         assert_eq!(
             t["log"].as_str().map(PathBuf::from),
@@ -380,9 +388,21 @@ fn finish_merges_each_task_whose_command_succeeded() {
     assert!(run.stderr.contains("t1: exited 0 after "), "{}", run.stderr);
     assert!(run.stderr.contains("merged into main"), "{}", run.stderr);
     let summary = json(&run);
-    assert_eq!(task_json(&summary, "t1")["outcome"], "finished");
-    assert_eq!(task_json(&summary, "t3")["outcome"], "kept");
-    assert_eq!(task_json(&summary, "t1")["commits"].as_i64(), Some(1));
+    let t1 = task_json(&summary, "t1");
+    assert_eq!(t1["outcome"], "merged");
+    assert_eq!(t1["reason"], Value::Null);
+    assert_eq!(t1["merged_into"], "main");
+    assert_eq!(t1["commits"].as_i64(), Some(1));
+    let t3 = task_json(&summary, "t3");
+    assert_eq!(
+        (&t3["outcome"], &t3["reason"]),
+        (&"kept".into(), &"command-failed".into())
+    );
+    assert_eq!(t3["holds"], "1 commit");
+    assert_eq!(
+        t3["path"].as_str().map(PathBuf::from),
+        Some(env.task_path("t3"))
+    );
 }
 
 #[test]
@@ -403,12 +423,13 @@ fn finish_conflict_keeps_that_task_and_the_others_go_on() {
     assert!(env.task_path("t2").exists());
     assert!(run.stderr.contains("t2: exited 0 after "), "{}", run.stderr);
     assert!(
-        run.stderr.contains(", not finished, kept (1 commit)\n"),
+        run.stderr.contains(", kept (conflict: 1 commit)\n"),
         "{}",
         run.stderr
     );
     assert!(
-        run.stderr.contains("Kept tasks:\n  t2: 1 commit, "),
+        run.stderr
+            .contains("Kept tasks:\n  t2 (conflict): 1 commit, "),
         "{}",
         run.stderr
     );
@@ -429,7 +450,8 @@ fn one_task_finish_merges_on_success_and_keeps_on_failure() {
         run.stderr
     );
     assert!(
-        run.stderr.contains("1 commit, 1 file changed; finished"),
+        run.stderr
+            .contains("1 commit, 1 file changed; merged into main"),
         "{}",
         run.stderr
     );
@@ -443,12 +465,12 @@ fn one_task_finish_merges_on_success_and_keeps_on_failure() {
 }
 
 #[test]
-fn out_of_space_stops_creating_tasks_and_says_so() {
+fn a_task_that_does_not_fit_with_nothing_else_running_is_given_up_with_reason_no_space() {
     let env = TestEnv::new();
     env.git_in("repo", ["config", "par.minFreeSpace", "1000000g"])
         .ok();
     let run = env
-        .par(["run", "t1", "t2", "--start", "--", "true"])
+        .par(["run", "t1", "t2", "--start", "--json", "--", "true"])
         .code(1);
     assert!(
         run.stderr
@@ -457,15 +479,29 @@ fn out_of_space_stops_creating_tasks_and_says_so() {
         run.stderr
     );
     assert!(
-        run.stderr.contains("stopped creating tasks"),
+        run.stderr
+            .contains("t2: not started: not enough disk space for task 't2'"),
         "{}",
         run.stderr
     );
     assert!(
-        run.stderr.contains("t2: not created: out of disk space"),
+        run.stderr
+            .contains("Kept tasks:\n  t1 (no-space): not created\n"),
         "{}",
         run.stderr
     );
+    let summary = json(&run);
+    for task in ["t1", "t2"] {
+        let t = task_json(&summary, task);
+        assert_eq!(
+            (&t["outcome"], &t["reason"]),
+            (&"kept".into(), &"no-space".into())
+        );
+        assert!(t["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("not enough disk space")));
+        assert!(t["error"]["hints"].is_array(), "{t}");
+    }
     assert_eq!(env.branches(), vec!["main"]);
 }
 
@@ -494,11 +530,14 @@ fn assert_work_kept_and_idle_removed(env: &TestEnv, run: &Run) {
     assert_eq!(env.git_out(["log", "-1", "--format=%s", "par/work"]), "w");
     assert!(
         run.stderr
-            .contains("Kept tasks:\n  work: 1 commit, 1 uncommitted change, "),
+            .contains("Kept tasks:\n  work (interrupted): 1 commit, 1 uncommitted change, "),
         "{}",
         run.stderr
     );
     let summary = json(run);
+    for task in ["idle", "work"] {
+        assert_eq!(task_json(&summary, task)["reason"], "interrupted");
+    }
     assert_eq!(task_json(&summary, "idle")["outcome"], "removed");
     assert_eq!(task_json(&summary, "work")["outcome"], "kept");
     // No interrupted run is reported afterwards: the journal entry was closed.
@@ -672,7 +711,7 @@ fn a_task_whose_worktree_is_gone_is_refused_by_name_and_the_others_run() {
         .code(1);
     assert!(
         run.stderr
-            .contains("gone: could not start: task 'gone' has no worktree"),
+            .contains("gone: not started: task 'gone' has no worktree"),
         "{}",
         run.stderr
     );
@@ -696,17 +735,47 @@ fn run_finish_waits_for_what_the_command_left_running() {
     }
 }
 
-/// With one task the command runs in git-par's own process group, so its background child is
-/// found by what it does: it works inside the worktree, and the finish refuses, naming it.
+/// With one task the command runs in git-par's own process group; what it leaves running is
+/// adopted by git-par (its subreaper) and waited for, so the finish sees the late file and
+/// keeps the task for it instead of merging and removing the worktree under the child.
 #[test]
-fn run_finish_of_one_task_refuses_while_a_child_still_works_in_it() {
+fn run_finish_of_one_task_waits_for_what_the_command_left_running() {
     let env = TestEnv::new();
     env.par(["start", "a"]).ok();
-    // Longer than the moment a leaving process is given.
     let late = "(sleep 2; echo late > late.txt) & exit 0";
-    let run = env.par(["run", "a", "--finish", "--", "sh", "-c", late]);
-    assert_ne!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("is in use: pid"), "{}", run.stderr);
-    std::thread::sleep(Duration::from_millis(2500));
+    let started = Instant::now();
+    let run = env.par(["run", "a", "--finish", "--json", "--", "sh", "-c", late]);
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(env.read("repo.par/a/late.txt"), "late\n");
+    let a = task_json(&json(&run), "a").clone();
+    assert_eq!(
+        (&a["outcome"], &a["reason"]),
+        (&"kept".into(), &"uncommitted-left".into())
+    );
+    assert_nothing_running(&env);
+}
+
+/// A child that outlives the par.killTimeout given after the command exits is stopped.
+#[test]
+fn one_task_stops_what_the_command_left_running_after_the_kill_timeout() {
+    let env = TestEnv::new();
+    env.git_in("repo", ["config", "par.killTimeout", "1"]).ok();
+    env.par(["start", "a"]).ok();
+    let started = Instant::now();
+    let run = env
+        .par(["run", "a", "--", "sh", "-c", "sleep 60 & exit 0"])
+        .ok();
+    assert_within(started, Duration::from_secs(6));
+    assert!(
+        run.stderr
+            .contains("task 'a': stopped 1 process(es) its command left running"),
+        "{}",
+        run.stderr
+    );
+    assert_nothing_running(&env);
 }

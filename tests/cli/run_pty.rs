@@ -159,3 +159,51 @@ fn one_task_command_gets_ctrl_c_itself_and_git_par_exits_with_its_status() {
         "{text}"
     );
 }
+
+/// 40 tasks on a 30-row terminal: the tasks in hand have a line above a line of counts, each
+/// task's last line stays above them, and the summary lists every task that did not merge,
+/// the ones past the terminal's height included.
+#[test]
+fn live_view_holds_more_tasks_than_rows_and_the_summary_lists_every_unmerged_task() {
+    let env = TestEnv::new();
+    let names: Vec<String> = (1..=40).map(|n| format!("task-{n:02}")).collect();
+    let script = format!(
+        "read -r go; '{BIN}' run {} --start --finish -j 4 -- sh -c \
+         'sleep 0.1; case $GIT_PAR_TASK in task-07|task-33) echo x > x && git add x && git commit -qm x; exit 3;; esac'; \
+         echo EXIT=$?",
+        names.join(" ")
+    );
+    let mut s = on_terminal(&env, &script, 100);
+    s.send_line("go").expect("go");
+    let mut all = Vec::new();
+    read_to(&mut s, "queued", &mut all);
+    read_to(&mut s, "EXIT=", &mut all);
+    read_to(&mut s, "\n", &mut all);
+    let text = String::from_utf8_lossy(&all).into_owned();
+    // Every task's last line was printed, past the terminal's height too.
+    for name in &names {
+        let line = match name.as_str() {
+            "task-07" | "task-33" => format!("{name} exited 3 after "),
+            _ => format!("{name} exited 0 after "),
+        };
+        assert!(text.contains(&line), "{name}: {text}");
+    }
+    assert!(text.contains(" in hand, "), "{text}");
+    let mut screen = vt100::Parser::new(ROWS, 100, 0);
+    screen.process(&all);
+    let shown = screen.screen().contents();
+    assert!(shown.contains("EXIT=1"), "{shown}");
+    let kept = shown
+        .split("Kept tasks:")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{shown}"));
+    assert!(
+        kept.contains("task-07 (command-failed): 1 commit"),
+        "{shown}"
+    );
+    assert!(
+        kept.contains("task-33 (command-failed): 1 commit"),
+        "{shown}"
+    );
+    assert_eq!(env.branches(), vec!["main", "par/task-07", "par/task-33"]);
+}
