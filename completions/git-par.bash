@@ -56,7 +56,7 @@ __git_par_cmd_start ()
 	--base=*) __git_par_revisions "${cur#*=}"; return ;;
 	--changes=*) __gitcomp "move copy leave" "" "${cur#*=}"; return ;;
 	--from=*) __git_par_revisions "${cur#*=}"; return ;;
-	-*) __gitcomp "--base= --changes= --from= --no-cd --wait --help"; return ;;
+	-*) __gitcomp "--base= --changes= --from= --no-cd --wait --copy-ignored --no-copy-ignored --no-hooks --help"; return ;;
 	esac
 	case $(__git_par_position "$1" --base --changes --from) in
 	0) : ;;
@@ -76,7 +76,7 @@ __git_par_cmd_finish ()
 	--strategy=*) __gitcomp "merge squash rebase" "" "${cur#*=}"; return ;;
 	--message=*) :; return ;;
 	--changes=*) __gitcomp "commit discard" "" "${cur#*=}"; return ;;
-	-*) __gitcomp "--into= --strategy= --message= --changes= --keep --dry-run --stop-processes --wait --foreground --help"; return ;;
+	-*) __gitcomp "--into= --strategy= --message= --changes= --keep --dry-run --stop-processes --wait --foreground --no-hooks --help"; return ;;
 	esac
 	case $(__git_par_position "$1" --into --strategy --message -m --changes) in
 	0) __git_par_tasks "$cur" ;;
@@ -96,7 +96,7 @@ __git_par_cmd_sync ()
 __git_par_cmd_drop ()
 {
 	case $cur in
-	-*) __gitcomp "--force --stop-processes --wait --foreground --help"; return ;;
+	-*) __gitcomp "--force --stop-processes --wait --foreground --no-hooks --help"; return ;;
 	esac
 	case $(__git_par_position "$1") in
 	0) __git_par_tasks "$cur" ;;
@@ -113,7 +113,7 @@ __git_par_cmd_list ()
 __git_par_cmd_prune ()
 {
 	case $cur in
-	-*) __gitcomp "--dry-run --json --help"; return ;;
+	-*) __gitcomp "--dry-run --json --no-hooks --help"; return ;;
 	esac
 }
 
@@ -179,7 +179,7 @@ __git_par_cmd_run ()
 	--message=*) :; return ;;
 	--timeout=*) :; return ;;
 	--events=*) COMPREPLY=($(compgen -f -- "${cur#*=}")); return ;;
-	-*) __gitcomp "--tasks-from= --jobs= --start --base= --finish --changes= --message= --timeout= --events= --json --wait --help"; return ;;
+	-*) __gitcomp "--tasks-from= --jobs= --start --base= --finish --changes= --message= --timeout= --events= --json --wait --copy-ignored --no-copy-ignored --no-hooks --help"; return ;;
 	esac
 	case $(__git_par_position "$1" --tasks-from --jobs -j --base --changes --message -m --timeout --events) in
 	*[0-9]*) __git_par_tasks "$cur" ;;
@@ -207,12 +207,19 @@ __git_par_cmd_shell_init ()
 	esac
 }
 
+__git_par_cmd_trust ()
+{
+	case $cur in
+	-*) __gitcomp "--show --revoke --yes --help"; return ;;
+	esac
+}
+
 __git_par_cmd_help ()
 {
 	case $cur in
 	esac
 	case $(__git_par_position "$1") in
-	0) __gitcomp "start finish sync drop list prune diff path rescued recover run cd shell-init" "" "$cur" ;;
+	0) __gitcomp "start finish sync drop list prune diff path rescued recover run cd shell-init trust" "" "$cur" ;;
 	esac
 }
 
@@ -230,7 +237,7 @@ _git_par ()
 	'')
 		case $cur in
 		-*) __gitcomp "--help --version" ;;
-		*) __gitcomp "start finish sync drop list prune diff path rescued recover run cd shell-init help" ;;
+		*) __gitcomp "start finish sync drop list prune diff path rescued recover run cd shell-init trust help" ;;
 		esac ;;
 	start) __git_par_cmd_start $((i + 1)) ;;
 	finish) __git_par_cmd_finish $((i + 1)) ;;
@@ -245,6 +252,7 @@ _git_par ()
 	run) __git_par_cmd_run $((i + 1)) ;;
 	cd) __git_par_cmd_cd $((i + 1)) ;;
 	shell-init) __git_par_cmd_shell_init $((i + 1)) ;;
+	trust) __git_par_cmd_trust $((i + 1)) ;;
 	help) __git_par_cmd_help $((i + 1)) ;;
 	esac
 }

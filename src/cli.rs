@@ -37,6 +37,7 @@ pub enum Command {
     Run(RunArgs),
     Cd(CdArgs),
     ShellInit(ShellInitArgs),
+    Trust(TrustArgs),
     /// Writes the man page and shell completions generated from these definitions.
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -91,6 +92,17 @@ pub struct StartArgs {
     /// If another git par works in the task, wait for it instead of refusing.
     #[arg(long)]
     pub wait: bool,
+    /// Copy ignored files (build caches, `.env`) from this worktree into the new one:
+    /// those `.worktreeinclude` selects, else all, less `par.copyIgnoredExclude`
+    /// (default: `par.copyIgnored`).
+    #[arg(long, overrides_with = "no_copy_ignored")]
+    pub copy_ignored: bool,
+    /// Do not copy ignored files, whatever `par.copyIgnored` says.
+    #[arg(long, overrides_with = "copy_ignored")]
+    pub no_copy_ignored: bool,
+    /// Run no hooks (`par.hook.postStart`, and those in `.git-par.toml`).
+    #[arg(long)]
+    pub no_hooks: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
@@ -147,6 +159,9 @@ pub struct FinishArgs {
     /// (what `par.removeInBackground = false` makes the default).
     #[arg(long)]
     pub foreground: bool,
+    /// Run no hooks (`par.hook.preFinish`, `par.hook.postFinish`, and `.git-par.toml`'s).
+    #[arg(long)]
+    pub no_hooks: bool,
 }
 
 /// Bring the base branch's new commits into a task (merge, or rebase).
@@ -186,6 +201,9 @@ pub struct DropArgs {
     /// (what `par.removeInBackground = false` makes the default).
     #[arg(long)]
     pub foreground: bool,
+    /// Run no hooks (`par.hook.preDrop`, and `.git-par.toml`'s).
+    #[arg(long)]
+    pub no_hooks: bool,
 }
 
 /// Drop every task whose work is already in its base, saying of each task why or why not.
@@ -208,6 +226,9 @@ pub struct PruneArgs {
     /// merged, reason, saved.
     #[arg(long)]
     pub json: bool,
+    /// Run no preDrop hooks (`par.hook.preDrop`, and `.git-par.config`'s).
+    #[arg(long)]
+    pub no_hooks: bool,
 }
 
 /// Show every task: branch, base, ahead/behind, changes, age, path and anything odd.
@@ -352,6 +373,17 @@ pub struct RunArgs {
     /// If another git par works in a task, wait for it instead of refusing.
     #[arg(long)]
     pub wait: bool,
+    /// Copy ignored files into tasks created by `--start`, as `git par start --copy-ignored`
+    /// (default: `par.copyIgnored`).
+    #[arg(long, requires = "start", overrides_with = "no_copy_ignored")]
+    pub copy_ignored: bool,
+    /// Do not copy ignored files into tasks created by `--start`.
+    #[arg(long, overrides_with = "copy_ignored")]
+    pub no_copy_ignored: bool,
+    /// Run no hooks (postStart for tasks it creates, preFinish and postFinish with
+    /// `--finish`).
+    #[arg(long)]
+    pub no_hooks: bool,
     /// The command and its arguments; `{task}` is replaced by the task's name.
     #[arg(last = true, required = true, value_name = "command")]
     pub command: Vec<String>,
@@ -390,4 +422,22 @@ pub struct GenerateArgs {
     /// Folder to write `man/` and `completions/` into.
     #[arg(default_value = ".")]
     pub dir: PathBuf,
+}
+
+/// Approve the hooks committed in this repository's `.git-par.toml`, exactly as they read now.
+///
+/// Hooks that arrive with a clone run only once you have read and approved their text. The
+/// approval is kept in your global git config (`par.trusted`, one value per repository and
+/// text); a changed hook needs approving again.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// Only show the hooks and whether each is approved.
+    #[arg(long, conflicts_with = "revoke")]
+    pub show: bool,
+    /// Withdraw the approvals given for this repository.
+    #[arg(long)]
+    pub revoke: bool,
+    /// Approve without asking (for scripts that have checked the text themselves).
+    #[arg(short, long)]
+    pub yes: bool,
 }

@@ -34,6 +34,12 @@ pub struct Config {
     pub remove_in_background: bool,
     /// Workers for the checkout of a new task (`checkout.workers`; 0: one per core).
     pub checkout_workers: i64,
+    /// `start` copies ignored files from where it runs into the new task.
+    pub copy_ignored: bool,
+    /// Gitignore patterns of ignored files `start` never copies (several values).
+    pub copy_ignored_exclude: Vec<String>,
+    /// `par.hook.<event>` commands, in the order git lists them.
+    pub hooks: Vec<(crate::hooks::Event, String)>,
 }
 
 impl Default for Config {
@@ -50,6 +56,9 @@ impl Default for Config {
             keep_ignored: Vec::new(),
             remove_in_background: true,
             checkout_workers: DEFAULT_CHECKOUT_WORKERS,
+            copy_ignored: false,
+            copy_ignored_exclude: Vec::new(),
+            hooks: Vec::new(),
         }
     }
 }
@@ -119,6 +128,17 @@ impl Config {
             "par.checkoutworkers" => {
                 self.checkout_workers = value.parse().ok().filter(|n| *n >= 0).ok_or_else(bad)?
             }
+            "par.copyignored" => self.copy_ignored = parse_bool(value).ok_or_else(bad)?,
+            "par.copyignoredexclude" if value.is_empty() => self.copy_ignored_exclude.clear(),
+            "par.copyignoredexclude" => self.copy_ignored_exclude.push(value.to_string()),
+            _ if key.starts_with("par.hook.") => {
+                let event = crate::hooks::Event::from_key(&key["par.hook.".len()..]);
+                match event {
+                    Some(event) if value.is_empty() => self.hooks.retain(|(e, _)| *e != event),
+                    Some(event) => self.hooks.push((event, value.to_string())),
+                    None => {}
+                }
+            }
             "color.ui" => self.color_ui = Some(value.to_ascii_lowercase()),
             _ => {}
         }
@@ -150,9 +170,9 @@ pub fn check_worktree_dir(repo: &Repo, dir: &Path) -> Result<()> {
     }
 }
 
-/// git's boolean syntax (`git config --type=bool`).
+/// git's boolean syntax: true, yes, on, 1 and false, no, off, 0, and the empty value.
 pub fn parse_bool(value: &str) -> Option<bool> {
-    match value.to_ascii_lowercase().as_str() {
+    match value.trim().to_ascii_lowercase().as_str() {
         "true" | "yes" | "on" | "1" => Some(true),
         "false" | "no" | "off" | "0" | "" => Some(false),
         _ => None,

@@ -11,10 +11,12 @@ pub(crate) mod commands;
 pub(crate) mod completion;
 pub(crate) mod config;
 pub(crate) mod conflicts;
+pub(crate) mod copy;
 pub(crate) mod delete;
 pub mod error;
 pub(crate) mod fsutil;
 pub mod git;
+pub(crate) mod hooks;
 pub(crate) mod journal;
 pub(crate) mod lock;
 pub mod manpage;
@@ -52,6 +54,7 @@ pub fn run(cli: Cli, ui: &mut Ui) -> Result<u8> {
         Command::CompleteTasks => commands::complete::run(ui),
         Command::Run(args) => commands::run::run(args, ui),
         Command::DeleteTrash(args) => ops::background::run_detached(&args.id, ui),
+        Command::Trust(args) => commands::trust::run(args, ui),
     }
 }
 

@@ -2,6 +2,7 @@
 //! hand-written sections in [`sections`] for what clap has nothing to say about. One page holds
 //! everything, because `git par --help` and `git help par` open `git-par(1)` and nothing else.
 
+mod ready;
 mod sections;
 
 use clap::{Arg, ArgAction, Command};

@@ -3,6 +3,7 @@
 
 use crate::cli::DropArgs;
 use crate::error::Result;
+use crate::hooks::Hooks;
 use crate::ops::drop::{self, Request};
 use crate::ui::Ui;
 
@@ -12,6 +13,7 @@ pub fn run(args: DropArgs, ui: &mut Ui) -> Result<u8> {
     let request = Request {
         force: args.force,
         stop_processes: args.stop_processes,
+        hooks: Hooks::on_terminal(!args.no_hooks),
         only_clean: false,
         foreground: args.foreground,
     };

@@ -3,6 +3,7 @@
 
 use crate::cli::FinishArgs;
 use crate::error::Result;
+use crate::hooks::Hooks;
 use crate::ops::finish::{self, Request};
 use crate::ui::Ui;
 
@@ -19,6 +20,7 @@ pub fn run(args: FinishArgs, ui: &mut Ui) -> Result<u8> {
         dry_run: args.dry_run,
         stop_processes: args.stop_processes,
         foreground: args.foreground,
+        hooks: Hooks::on_terminal(!args.no_hooks),
     };
     let outcome = finish::finish(&repo, ui, &task.lease, &task.record, &request)?;
     if task.inside && outcome.removed {
@@ -30,5 +32,11 @@ pub fn run(args: FinishArgs, ui: &mut Ui) -> Result<u8> {
                 .unwrap_or(&repo.main_worktree),
         );
     }
-    Ok(0)
+    match outcome.hook_failed {
+        Some(err) => Err(err.hint(format!(
+            "task '{}' was finished all the same",
+            task.record.task
+        ))),
+        None => Ok(0),
+    }
 }

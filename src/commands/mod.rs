@@ -16,6 +16,7 @@ pub mod run;
 pub mod shell_init;
 pub mod start;
 pub mod sync;
+pub mod trust;
 
 use crate::error::Result;
 use crate::git::Repo;

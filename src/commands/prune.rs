@@ -22,7 +22,8 @@ pub fn run(args: PruneArgs, ui: &mut Ui) -> Result<u8> {
             .filter(|o| matches!(o.action, "pruned" | "would-prune"))
             .map(|o| o.task.clone())
             .collect();
-        let outcome = prune::prune_task(&repo, ui, record, &gone, args.dry_run)?;
+        let hooks = crate::hooks::Hooks::on_terminal(!args.no_hooks);
+        let outcome = prune::prune_task(&repo, ui, record, &gone, args.dry_run, &hooks)?;
         if outcome.action == "pruned" && here.starts_with(fsutil::resolve(&record.path)) {
             left_inside = true;
         }

@@ -50,6 +50,8 @@ pub fn run(args: RunArgs, ui: &mut Ui) -> Result<u8> {
         json: args.json,
         jobs: args.jobs.unwrap_or(repo.config.max_workers),
         wait: args.wait,
+        copy_ignored: super::start::copy_ignored(args.copy_ignored, args.no_copy_ignored, &repo),
+        no_hooks: args.no_hooks,
         timeout: args.timeout.or(repo.config.run_timeout),
         changes: args.changes,
         message: args.message,

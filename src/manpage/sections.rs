@@ -45,19 +45,19 @@ impl Block {
     }
 }
 
-fn p(text: &str) -> Block {
+pub(super) fn p(text: &str) -> Block {
     Block::P(text.to_string())
 }
 
-fn item(term: &str, text: &str) -> Block {
+pub(super) fn item(term: &str, text: &str) -> Block {
     Block::Item(term.to_string(), text.to_string())
 }
 
-fn example(lines: &[&str]) -> Block {
+pub(super) fn example(lines: &[&str]) -> Block {
     Block::Example(lines.iter().map(|l| l.to_string()).collect())
 }
 
-fn section(title: &str, blocks: Vec<Block>) -> Section {
+pub(super) fn section(title: &str, blocks: Vec<Block>) -> Section {
     Section {
         title: title.to_string(),
         blocks,
@@ -78,6 +78,10 @@ pub fn all() -> Vec<Section> {
     vec![
         section("SAFETY", safety()),
         section("CONFIGURATION", configuration()),
+    ]
+    .into_iter()
+    .chain(super::ready::sections())
+    .chain([
         section("SHELL INTEGRATION", shell_integration()),
         section("OUTPUT FORMATS", output_formats()),
         section("RUN OUTCOMES AND EVENTS", run_outcomes()),
@@ -86,7 +90,8 @@ pub fn all() -> Vec<Section> {
         section("EXIT STATUS", exit_status()),
         section("EXAMPLES", examples()),
         section("SEE ALSO", vec![p("git(1), git-worktree(1), git-branch(1), git-merge(1), git-rebase(1), git-config(1)")]),
-    ]
+    ])
+    .collect()
 }
 
 fn safety() -> Vec<Block> {
@@ -115,6 +120,9 @@ fn configuration() -> Vec<Block> {
         item("core.fsmonitor", "git's own setting. When it names a hook (protocol 2, for example git's fsmonitor-watchman sample with watchman running), list asks it what changed in each task since the task's index was written and looks only at those paths, instead of every file; it falls back to looking at every file when the index has no token, the hook fails, answers / (anything may have changed), or takes more than a second. Set in the main repository's config (git config core.fsmonitor .git/hooks/fsmonitor-watchman), it applies to every task's worktree. true (git's built-in daemon) is not asked."),
         item("color.ui", "As for git: always, never or auto (colour on a terminal). NO_COLOR turns colour off."),
     ]
+    .into_iter()
+    .chain(super::ready::settings())
+    .collect()
 }
 
 fn shell_integration() -> Vec<Block> {
@@ -188,7 +196,8 @@ fn run_outcomes() -> Vec<Block> {
 
 fn environment() -> Vec<Block> {
     vec![
-        item("GIT_PAR_TASK, GIT_PAR_BRANCH, GIT_PAR_BASE, GIT_PAR_WORKTREE, GIT_PAR_MAIN_WORKTREE", "Set for each command that git par run starts: the task's name, its branch, its base, its worktree, and the main worktree."),
+        item("GIT_PAR_TASK, GIT_PAR_BRANCH, GIT_PAR_BASE, GIT_PAR_WORKTREE, GIT_PAR_MAIN_WORKTREE", "Set for each command that git par run starts, and for hooks: the task's name, its branch, its base, its worktree, and the main worktree."),
+        item("GIT_PAR_HOOK", "Set for hooks: the event, such as postStart (see HOOKS)."),
         item("GIT_PAR_CD_FILE", "Set by the shell integration: the file where start, finish, drop and cd write the directory the shell should change to."),
         item("NO_COLOR", "When set and not empty, no colour is used."),
         item("GIT_DIR, GIT_WORK_TREE and git's other variables", "Respected as git respects them."),
@@ -203,7 +212,9 @@ fn files() -> Vec<Block> {
         item("<git-common-dir>/par/lock", "The repository lock that keeps two git par commands from changing things at once."),
         item("<git-common-dir>/par/leases/<task>.lock", "The task's lease: held by the one git par command working in the task (start, run, finish, drop, sync); a second one refuses, naming it, or waits with --wait."),
         item("<git-common-dir>/par/journal/refused/, <git-common-dir>/par/tasks/damaged/", "Journal entries and task records that git par recover would not believe (unreadable, or naming paths that are not the task's), kept for you to look at; nothing they name was touched."),
-        item("<git-common-dir>/par/logs/", "Output of the commands started by git par run."),
+        item("<git-common-dir>/par/logs/", "Output of the commands started by git par run, and of their hooks."),
+        item(".worktreeinclude", "Gitignore patterns selecting the ignored files copied into new tasks (see COPYING IGNORED FILES)."),
+        item(".git-par.config", "Hooks committed in the repository, run once approved with git par trust (see HOOKS)."),
         item("refs/par/rescued/<task>/<date>", "Work saved before it was thrown away (by drop, finish, or a rollback): one commit whose tree is the worktree's files and whose parents keep its HEAD, the branch, commits only in the worktree's reflog, and the commits and uncommitted files of submodules and nested repositories; its message also names the task's base. git par rescued lists each piece and the command that restores it (git par start <task> --from <ref>: the branch at its commits, the base as it was, the uncommitted changes uncommitted again); only git par rescued --drop and --prune delete it."),
         item("refs/par/carrying/<task>", "Uncommitted changes that git par sync --carry set aside, for as long as they are out of the worktree; git par recover puts them back after an interrupted sync."),
         p("<git-common-dir> is the git directory shared by all worktrees: git rev-parse --git-common-dir prints it."),

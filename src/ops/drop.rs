@@ -16,6 +16,7 @@ use super::{Interrupted, Removal, Subject};
 use crate::error::{Error, Result};
 use crate::git::status;
 use crate::git::{git, Repo};
+use crate::hooks::{Event, Hooks};
 use crate::journal::{Journal, Op};
 use crate::task::{self, TaskRecord};
 use crate::ui::Ui;
@@ -45,6 +46,8 @@ pub struct Request {
     pub stop_processes: bool,
     /// Delete the worktree's files before returning, even with `par.removeInBackground`.
     pub foreground: bool,
+    /// preDrop, once the user agreed and before anything changes.
+    pub hooks: Hooks,
     /// Refuse when the worktree holds uncommitted or untracked changes, and keep the task when
     /// some appear while it is being removed (`git par prune` drops only tasks with none).
     pub only_clean: bool,
@@ -146,6 +149,10 @@ pub fn drop_task(
         }
     }
     cleanup::check()?;
+    if record.path.is_dir() {
+        req.hooks
+            .run(repo, ui, Event::PreDrop, record, &record.path)?;
+    }
     let tip = repo.branch_tip(&record.branch);
     let base_tip = record
         .base

@@ -26,6 +26,7 @@ use crate::cli::{FinishChanges, Strategy};
 use crate::error::{Error, Refusal, Result};
 use crate::git::status::{self, Status};
 use crate::git::{git, Repo};
+use crate::hooks::{Event, Hooks};
 use crate::journal::{Journal, Op};
 use crate::lock::RepoLock;
 use crate::merge::{self, Plan, Sides};
@@ -71,6 +72,8 @@ pub struct Request {
     pub stop_processes: bool,
     /// Delete the worktree's files before returning, even with `par.removeInBackground`.
     pub foreground: bool,
+    /// preFinish before anything changes, postFinish once the task is finished.
+    pub hooks: Hooks,
 }
 
 #[derive(Debug)]
@@ -81,6 +84,8 @@ pub struct Outcome {
     pub removed: bool,
     /// A rescue ref made for commits that the merge did not keep (squash, rebase).
     pub rescue: Option<String>,
+    /// The postFinish hook failed (the finish itself stands).
+    pub hook_failed: Option<Error>,
 }
 
 pub fn finish(
@@ -119,7 +124,7 @@ pub fn finish(
     refuse_head_off_branch(&record)?;
     let refuse_others = || {
         refuse_others_state(repo, &target)?;
-        refuse_target_edits(repo, &record, &target)
+        guard::refuse_target_edits(repo, &record, &target)
     };
     if refuse_others().is_err() {
         // What is in progress or changed there may be another finish's merge (of the same run,
@@ -146,6 +151,10 @@ pub fn finish(
         true => None,
         false => super::check_removal(repo, &check)?.map(|o| o.identity()),
     };
+    if !req.dry_run {
+        req.hooks
+            .run(repo, ui, Event::PreFinish, &record, &record.path)?;
+    }
     let discard = settle_changes(ui, &record, req)?;
 
     let task_tip = repo.branch_tip(&record.branch).ok_or_else(|| {
@@ -231,6 +240,7 @@ pub fn finish(
         target_worktree: target_worktree.clone(),
         removed: false,
         rescue: None,
+        hook_failed: None,
     };
     if req.keep {
         journal.done()?;
@@ -262,6 +272,16 @@ pub fn finish(
             "the merge into '{target}' had already happened, so the finish was completed"
         )));
     }
+    // Where the merged work now is: the kept worktree, else the target's, else the main one.
+    let hook_dir = match (outcome.removed, &target_worktree) {
+        (false, _) => record.path.clone(),
+        (true, Some(path)) => path.clone(),
+        (true, None) => repo.main_worktree.clone(),
+    };
+    outcome.hook_failed = req
+        .hooks
+        .run(repo, ui, Event::PostFinish, &record, &hook_dir)
+        .err();
     Ok(outcome)
 }
 
@@ -546,21 +566,7 @@ fn merge_in_worktree(dir: &std::path::Path, args: &[&str], sides: &Sides) -> Res
         .map(str::trim)
         .collect();
     if !files.is_empty() {
-        return Err(Error::failed(format!(
-            "'{}' has local edits in {} to files task '{}' changes: {}",
-            sides.target,
-            dir.display(),
-            sides.task,
-            files.join(", ")
-        ))
-        .hint(format!(
-            "commit them there, or carry them into a task of their own: cd {} && git par start <new-task> --changes move",
-            crate::shell::quote(dir)
-        ))
-        .hint(format!(
-            "then finish again; nothing was changed in {}",
-            dir.display()
-        )));
+        return Err(guard::local_edits(sides.target, dir, sides.task, &files));
     }
     let first = stderr
         .lines()
@@ -767,6 +773,7 @@ fn dry_run(
         target_worktree,
         removed: false,
         rescue: None,
+        hook_failed: None,
     })
 }
 
@@ -775,77 +782,6 @@ fn ahead(repo: &Repo, tip: Oid, base: Oid) -> usize {
     repo.git
         .graph_ahead_behind(tip, base)
         .map_or(0, |(ahead, _)| ahead)
-}
-
-/// Refuses, before any prompt or commit, when the worktree where `target` is checked out has
-/// local edits (untracked files included) to files the task changes, committed or not: git
-/// would refuse the merge there after the task's changes had been committed for nothing.
-fn refuse_target_edits(repo: &Repo, record: &TaskRecord, target: &str) -> Result<()> {
-    let Some(wt) = repo
-        .worktrees()
-        .into_iter()
-        .find(|w| w.branch() == Some(target))
-    else {
-        return Ok(());
-    };
-    let (Some(task_tip), Some(target_tip)) =
-        (repo.branch_tip(&record.branch), repo.branch_tip(target))
-    else {
-        return Ok(());
-    };
-    let local = status::status(&wt.path)?;
-    if local.is_clean() {
-        return Ok(());
-    }
-    let range = format!("{target_tip}...{task_tip}");
-    let out = git(
-        &wt.path,
-        ["diff", "--name-only", "-z", "--no-renames", &range],
-    )
-    .run()?;
-    let mut changed: Vec<String> = out
-        .stdout
-        .split(|b| *b == 0)
-        .filter(|p| !p.is_empty())
-        .map(|p| String::from_utf8_lossy(p).into_owned())
-        .collect();
-    if record.path.is_dir() {
-        changed.extend(
-            status::status(&record.path)?
-                .entries
-                .into_iter()
-                .map(|(_, p)| p),
-        );
-    }
-    let touches = |edit: &str| {
-        changed.iter().any(|c| match edit.strip_suffix('/') {
-            Some(dir) => c.starts_with(&format!("{dir}/")),
-            None => c == edit || c.starts_with(&format!("{edit}/")),
-        })
-    };
-    let mut clash: Vec<&str> = local
-        .entries
-        .iter()
-        .map(|(_, p)| p.as_str())
-        .filter(|p| touches(p))
-        .collect();
-    if clash.is_empty() {
-        return Ok(());
-    }
-    clash.sort_unstable();
-    clash.dedup();
-    Err(Error::failed(format!(
-        "'{target}' has local edits in {} to files task '{}' changes: {}",
-        wt.path.display(),
-        record.task,
-        clash.join(", ")
-    ))
-    .hint(format!(
-        "commit them there, or carry them into a task of their own: cd {} && git par start <new-task> --changes move",
-        crate::shell::quote(&wt.path)
-    ))
-    .hint("then finish again; nothing was changed")
-    .because(Refusal::Conflict))
 }
 
 pub fn list_files(status: &Status) -> String {

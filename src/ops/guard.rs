@@ -1,15 +1,17 @@
 //! What belongs to the user or to another process, found before an operation starts so it
 //! can refuse instead of touching it: an operation in progress in a worktree (a merge being
-//! resolved, a rebase, a bisect), a branch checked out, rebased or bisected somewhere, and
-//! processes working inside a task's worktree.
+//! resolved, a rebase, a bisect), a branch checked out, rebased or bisected somewhere, local
+//! edits in the worktree a merge would go into, and processes working inside a task's worktree.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Refusal, Result};
+use crate::git::status;
 use crate::git::worktrees::Worktree;
-use crate::git::Repo;
+use crate::git::{git, Repo};
+use crate::task::TaskRecord;
 use crate::{fsutil, proc};
 
 /// What git leaves in a worktree's git dir while an operation waits there: the file, the
@@ -193,4 +195,80 @@ pub fn git_dir_of(dir: &Path) -> PathBuf {
         return dot_git;
     }
     crate::ops::gate::read_pointer(&dot_git, "gitdir: ").unwrap_or(dot_git)
+}
+
+/// Refuses, before any prompt or commit, when the worktree where `target` is checked out has
+/// local edits (untracked files included) to files the task changes, committed or not: git
+/// would refuse the merge there after the task's changes had been committed for nothing.
+pub fn refuse_target_edits(repo: &Repo, record: &TaskRecord, target: &str) -> Result<()> {
+    let Some(wt) = repo
+        .worktrees()
+        .into_iter()
+        .find(|w| w.branch() == Some(target))
+    else {
+        return Ok(());
+    };
+    let (Some(task_tip), Some(target_tip)) =
+        (repo.branch_tip(&record.branch), repo.branch_tip(target))
+    else {
+        return Ok(());
+    };
+    let local = status::status(&wt.path)?;
+    if local.is_clean() {
+        return Ok(());
+    }
+    let range = format!("{target_tip}...{task_tip}");
+    let out = git(
+        &wt.path,
+        ["diff", "--name-only", "-z", "--no-renames", &range],
+    )
+    .run()?;
+    let mut changed: Vec<String> = out
+        .stdout
+        .split(|b| *b == 0)
+        .filter(|p| !p.is_empty())
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .collect();
+    if record.path.is_dir() {
+        changed.extend(
+            status::status(&record.path)?
+                .entries
+                .into_iter()
+                .map(|(_, p)| p),
+        );
+    }
+    let touches = |edit: &str| {
+        changed.iter().any(|c| match edit.strip_suffix('/') {
+            Some(dir) => c.starts_with(&format!("{dir}/")),
+            None => c == edit || c.starts_with(&format!("{edit}/")),
+        })
+    };
+    let mut clash: Vec<&str> = local
+        .entries
+        .iter()
+        .map(|(_, p)| p.as_str())
+        .filter(|p| touches(p))
+        .collect();
+    if clash.is_empty() {
+        return Ok(());
+    }
+    clash.sort_unstable();
+    clash.dedup();
+    Err(local_edits(target, &wt.path, &record.task, &clash))
+}
+
+/// The refusal for local edits in `dir`, where `target` is checked out, to files `task`
+/// changes, with the git-par way out.
+pub fn local_edits(target: &str, dir: &Path, task: &str, files: &[&str]) -> Error {
+    Error::failed(format!(
+        "'{target}' has local edits in {} to files task '{task}' changes: {}",
+        dir.display(),
+        files.join(", ")
+    ))
+    .hint(format!(
+        "commit them there, or carry them into a task of their own: cd {} && git par start <new-task> --changes move",
+        crate::shell::quote(dir)
+    ))
+    .hint("then finish again; nothing was changed")
+    .because(Refusal::Conflict)
 }

@@ -7,6 +7,7 @@
 //! command works in a task at a time through [`lease`].
 
 pub mod background;
+pub mod carry;
 pub mod drop;
 pub mod finish;
 pub mod gate;

@@ -335,6 +335,7 @@ pub fn prune_task(
     record: &TaskRecord,
     gone: &[String],
     dry_run: bool,
+    hooks: &crate::hooks::Hooks,
 ) -> Result<Outcome> {
     let outcome = |action, merged, reason: String, saved| Outcome {
         task: record.task.clone(),
@@ -370,6 +371,8 @@ pub fn prune_task(
         stop_processes: false,
         only_clean: true,
         foreground: false,
+        // Each task pruned is a drop: its preDrop hooks run (a failing one keeps it).
+        hooks: hooks.clone(),
     };
     Ok(match drop::drop_task(repo, ui, &lease, record, &request) {
         Ok(saved) => outcome("pruned", Some(why), reason, saved),

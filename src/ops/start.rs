@@ -7,6 +7,7 @@
 //! | `registered`     | branch, record, worktree registered       | removing all three           |
 //! | `checking-out`   | the checkout is being written             | the same                     |
 //! | `checked-out`    | the worktree is whole                     | the same, saving new work    |
+//! | `copying-ignored`| ignored files are being copied into it    | the same, saving new work    |
 //! | `carrying`       | carried changes are being applied         | the same, saving new work    |
 //! | `cleaning-source`| the changes arrived and were verified     | finishing the move           |
 //!
@@ -24,11 +25,12 @@ use crate::error::{Error, Result};
 use crate::git::snapshot::{self, Snapshot};
 use crate::git::status::{self, Status};
 use crate::git::{git, Repo};
+use crate::hooks::{Event, Hooks};
 use crate::journal::{self, Journal, Op};
 use crate::lock::RepoLock;
 use crate::task::{self, TaskRecord};
 use crate::ui::Ui;
-use crate::{cleanup, fsutil, rescue, space};
+use crate::{cleanup, copy, fsutil, rescue, space};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -37,6 +39,7 @@ pub enum Phase {
     Registered,
     CheckingOut,
     CheckedOut,
+    CopyingIgnored,
     Carrying,
     CleaningSource,
 }
@@ -66,6 +69,12 @@ pub struct Request<'a> {
     pub base: Option<&'a str>,
     /// Decided by the caller (a prompt, or a flag); `None`: not asked and not told.
     pub changes: Option<StartChanges>,
+    /// Copy ignored files from where the start runs into the new worktree.
+    pub copy_ignored: bool,
+    /// Show the copy's progress (a terminal, and no other display on it).
+    pub progress: bool,
+    /// postStart, once the task is there.
+    pub hooks: Hooks,
     /// Saved work to bring back instead of starting fresh (nothing is carried from here).
     pub restore: Option<Restore>,
 }
@@ -91,6 +100,10 @@ pub struct Started {
     pub base: Base,
     /// Uncommitted changes left in the worktree the user started from (reported, not carried).
     pub left: Option<(PathBuf, Status)>,
+    /// What `copy_ignored` copied, and from where.
+    pub copied: Option<(PathBuf, copy::Summary)>,
+    /// The postStart hook failed; the task stands.
+    pub hook_failed: Option<Error>,
 }
 
 pub fn resolve_base(repo: &Repo, base: Option<&str>) -> Result<Base> {
@@ -161,6 +174,11 @@ pub fn start(repo: &Repo, ui: &mut Ui, lease: &Lease, req: &Request) -> Result<S
         _ => None,
     };
     space::ensure(&repo.git, head, &path, repo.config.min_free_space, task)?;
+    // Worked out before anything is made: a listing that fails leaves nothing to undo.
+    let copy_plan = req
+        .copy_ignored
+        .then(|| copy::plan(repo, &source, &path, &repo.config.copy_ignored_exclude))
+        .transpose()?;
     cleanup::check()?;
 
     // Said after the checkout, but read while it runs: the other core is free meanwhile.
@@ -202,6 +220,7 @@ pub fn start(repo: &Repo, ui: &mut Ui, lease: &Lease, req: &Request) -> Result<S
         identity: None,
         created_dirs,
     };
+    let mut copied = None;
     let result = register(repo, &mut journal, &mut record, head, lock).and_then(|()| {
         cleanup::failpoint("start:branch");
         checkout_and_carry(
@@ -215,6 +234,9 @@ pub fn start(repo: &Repo, ui: &mut Ui, lease: &Lease, req: &Request) -> Result<S
                 Some(_) => Carry::Restore,
                 None => Carry::From(req.changes),
             },
+            copy_plan
+                .as_ref()
+                .map(|plan| (plan, req.progress, &mut copied)),
         )
     });
     if let Err(err) = result {
@@ -233,8 +255,19 @@ pub fn start(repo: &Repo, ui: &mut Ui, lease: &Lease, req: &Request) -> Result<S
         .join()
         .and_then(|status| status.ok())
         .filter(|status| !status.is_clean())
-        .map(|status| (source, status));
-    Ok(Started { record, base, left })
+        .map(|status| (source.clone(), status));
+    let copied = copied.map(|summary| (source.clone(), summary));
+    let hook_failed = req
+        .hooks
+        .run(repo, ui, Event::PostStart, &record, &record.path)
+        .err();
+    Ok(Started {
+        record,
+        base,
+        left,
+        copied,
+        hook_failed,
+    })
 }
 
 fn report_rollback(ui: &mut Ui, task: &str, undone: &Result<Vec<String>>) {
@@ -307,6 +340,9 @@ fn register(
     Ok(())
 }
 
+/// Ignored files to copy (what, whether to show progress), and where to say what was copied.
+type CopyStep<'a> = (&'a copy::Plan, bool, &'a mut Option<copy::Summary>);
+
 /// Where carried changes come from.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Carry {
@@ -316,6 +352,7 @@ enum Carry {
     Restore,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn checkout_and_carry(
     repo: &Repo,
     ui: &mut Ui,
@@ -324,6 +361,7 @@ fn checkout_and_carry(
     base: git2::Oid,
     carried: Option<(Snapshot, Snapshot)>,
     how: Carry,
+    copy_step: Option<CopyStep>,
 ) -> Result<()> {
     cleanup::check()?;
     advance(journal, Phase::CheckingOut)?;
@@ -331,6 +369,18 @@ fn checkout_and_carry(
     advance(journal, Phase::CheckedOut)?;
     cleanup::failpoint("start:checkout");
     cleanup::check()?;
+    if let Some((plan, progress, copied)) = copy_step {
+        // Before carried changes arrive: a move's point of no return comes after everything
+        // that can still fail.
+        advance(journal, Phase::CopyingIgnored)?;
+        let identity = match &journal.entry.op {
+            Op::Start(op) => op.identity,
+            _ => None,
+        };
+        *copied = Some(copy::run(plan, path, identity, progress)?);
+        cleanup::failpoint("start:copied");
+        cleanup::check()?;
+    }
     let Some((original, moved)) = carried else {
         return Ok(());
     };

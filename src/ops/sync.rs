@@ -19,15 +19,15 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::carry::Carried;
 use super::guard;
 use super::lease::Lease;
 use crate::cleanup;
 use crate::error::{Error, Result};
-use crate::git::snapshot::{self, Snapshot};
+use crate::git::snapshot;
 use crate::git::status::{self, Status};
 use crate::git::{git, Repo};
 use crate::journal::{Journal, Op};
-use crate::rescue;
 use crate::task::TaskRecord;
 use crate::ui::Ui;
 
@@ -37,15 +37,6 @@ pub enum Phase {
     SettingAside,
     Merging,
     PuttingBack,
-}
-
-/// Uncommitted changes set aside for the sync.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Carried {
-    /// A commit on the HEAD before the sync whose tree is the worktree's files.
-    pub files: String,
-    /// The tree of the index.
-    pub index_tree: String,
 }
 
 /// What the journal keeps of a sync.
@@ -102,15 +93,8 @@ pub fn sync(
         true => None,
         false => {
             settle_changes(ui, name, &status, carry, rebase, base)?;
-            let snap = snapshot::capture(&record.path)?;
-            let files = snap.commit(
-                &record.path,
-                &format!("git par sync: uncommitted changes of task '{name}'"),
-            )?;
-            Some(Carried {
-                files,
-                index_tree: snap.index_tree,
-            })
+            let why = format!("git par sync: uncommitted changes of task '{name}'");
+            Some(Carried::capture(&record.path, &why)?)
         }
     };
     cleanup::check()?;
@@ -130,37 +114,12 @@ pub fn sync(
         }),
     )?;
     if let Some(carried) = &carried {
-        // Reachable from a ref while the changes are nowhere else: git's gc keeps it, and
-        // whoever looks for lost work finds it.
-        let keep = carry_ref(name);
-        let kept = repo.update_ref(
-            &keep,
-            &[
-                "-m",
-                "git par sync: carrying changes",
-                &keep,
-                &carried.files,
-            ],
-        );
-        if let Err(err) = kept {
+        if let Err(err) = carried.keep(repo, name) {
             journal.done()?;
-            return Err(err.context("could not set the uncommitted changes aside"));
+            return Err(err);
         }
         cleanup::failpoint("sync:set-aside");
-        // Files written since the snapshot (an agent still at work) would be cleaned out
-        // unsaved: the sync stops instead, having changed nothing.
-        let set_aside = saved(&record.path, carried).and_then(|snap| {
-            let now = snapshot::capture(&record.path)?;
-            if (&now.index_tree, &now.worktree_tree) != (&snap.index_tree, &snap.worktree_tree) {
-                return Err(Error::failed(format!(
-                    "files in {} changed while they were being set aside",
-                    record.path.display()
-                ))
-                .hint("sync again when nothing works in the task"));
-            }
-            snap.clean_out(&record.path)
-        });
-        if let Err(err) = set_aside {
+        if let Err(err) = carried.set_aside(&record.path) {
             return Err(end_putting_back(repo, journal, err));
         }
         set_phase(&mut journal, Phase::Merging)?;
@@ -275,13 +234,6 @@ fn set_phase(journal: &mut Journal, phase: Phase) -> Result<()> {
     })
 }
 
-/// The carried changes as a snapshot again.
-fn saved(dir: &std::path::Path, carried: &Carried) -> Result<Snapshot> {
-    let mut snap = Snapshot::from_commit(dir, &carried.files)?;
-    snap.index_tree = carried.index_tree.clone();
-    Ok(snap)
-}
-
 /// After a carried sync ran git: changes put back onto its result, or, when the sync stopped
 /// on conflicts or its result does not take the changes, the sync undone and the changes put
 /// back as they were.
@@ -315,7 +267,7 @@ fn finish_carried(
         })
     } else {
         let head = git(path, ["rev-parse", "HEAD"]).run()?.stdout_str();
-        match saved(path, carried)?.rebased(path, &head) {
+        match carried.applies_on(path, &head) {
             Ok(_) => None,
             Err(err) => {
                 // The sync's own commits go again; the branch is back where it was. Not over
@@ -383,59 +335,12 @@ fn end_putting_back(repo: &Repo, journal: Journal, err: Error) -> Error {
     }
 }
 
-/// The ref that holds carried changes while they are set aside: outside `refs/par/rescued/`,
-/// since it goes again once they are back.
-fn carry_ref(task: &str) -> String {
-    format!("refs/par/carrying/{}", crate::task::file_stem(task))
-}
-
-/// Drops [`carry_ref`] once the changes are back or saved, if it still holds them.
-fn drop_carry_ref(repo: &Repo, op: &Journaled, carried: &Carried) -> Result<()> {
-    let keep = carry_ref(&op.task);
-    match repo.git.refname_to_id(&keep) {
-        Ok(id) if id.to_string() == carried.files => {
-            repo.update_ref(&keep, &["-d", &keep, &carried.files])
-        }
-        _ => Ok(()),
-    }
-}
-
-/// Puts carried changes back onto whatever HEAD the task has now: into a worktree that is
-/// clean, or that already holds their files (the set-aside or putting back was cut short).
-/// Anything else there is someone's work, so the changes are saved under
-/// `refs/par/rescued/` instead, as they are when they no longer apply.
+/// Puts carried changes back (see [`Carried::put_back`]); nothing to do without any.
 fn put_back(repo: &Repo, op: &Journaled) -> Result<Vec<String>> {
-    let Some(carried) = &op.carried else {
-        return Ok(Vec::new());
-    };
-    let steps = put_back_files(repo, op, carried)?;
-    drop_carry_ref(repo, op, carried)?;
-    Ok(steps)
-}
-
-fn put_back_files(repo: &Repo, op: &Journaled, carried: &Carried) -> Result<Vec<String>> {
-    let now = snapshot::capture(&op.path)?;
-    let wanted = saved(&op.path, carried)?.rebased(&op.path, &now.head);
-    match wanted {
-        Ok(wanted) if now.worktree_tree == wanted.worktree_tree => {
-            git(&op.path, ["read-tree", &wanted.index_tree])
-                .critical()
-                .run()?;
-            git(&op.path, ["update-index", "-q", "--refresh"]).output()?;
-        }
-        Ok(wanted) if now.is_clean(&op.path)? => wanted.apply(&op.path)?,
-        _ => {
-            let saved = rescue::save(repo, &op.task, &carried.files, "sync")?;
-            return Ok(vec![format!(
-                "saved the uncommitted changes set aside for the sync as {saved}: they do not apply to {} as it is now",
-                op.path.display()
-            )]);
-        }
+    match &op.carried {
+        Some(carried) => carried.put_back(repo, &op.task, &op.path),
+        None => Ok(Vec::new()),
     }
-    Ok(vec![format!(
-        "put the uncommitted changes back in {}",
-        op.path.display()
-    )])
 }
 
 /// What [`recover`] would do, for `recover --dry-run`.
@@ -471,11 +376,7 @@ pub fn recover(repo: &Repo, op: &Journaled) -> Result<Vec<String>> {
                 op.task
             )]);
         };
-        let saved = rescue::save(repo, &op.task, &carried.files, "sync")?;
-        drop_carry_ref(repo, op, carried)?;
-        return Ok(vec![format!(
-            "saved the uncommitted changes set aside for the sync as {saved}"
-        )]);
+        return Ok(vec![carried.save(repo, &op.task)?]);
     }
     let mut steps = abort_own(op)?;
     steps.extend(put_back(repo, op)?);

@@ -80,7 +80,10 @@ pub fn spawn_in_group(mut cmd: Command, task: &str, log: &Path) -> Result<Child>
         fs::create_dir_all(dir)
             .map_err(|e| Error::failed(format!("could not create {}: {e}", dir.display())))?;
     }
-    let out = File::create(log)
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
         .map_err(|e| Error::failed(format!("could not create {}: {e}", log.display())))?;
     let err = out.try_clone()?;
     cmd.stdin(Stdio::null())

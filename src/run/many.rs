@@ -284,6 +284,12 @@ impl Run<'_> {
                 }
             }
         }
+        // A fresh log for this run: the postStart hook and the command append to it.
+        let log = self.log_path(&name);
+        if let Some(dir) = log.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = std::fs::File::create(&log);
         if self.slots[i].record.is_none() {
             let fits = super::base_commit(repo, settings)
                 .and_then(|commit| super::check_space(repo, commit, &name, self.creating));

@@ -11,7 +11,6 @@ pub mod recover;
 pub mod single;
 pub mod view;
 
-use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
@@ -23,9 +22,9 @@ use crate::error::{Error, Result};
 use crate::git::Repo;
 use crate::ops::lease::Lease;
 use crate::ops::{drop, finish, start};
-use crate::space;
 use crate::task::{self, TaskRecord};
 use crate::ui::Ui;
+use crate::{hooks, space};
 use events::Event;
 use outcome::{Failure, Outcome, Reason};
 
@@ -40,6 +39,10 @@ pub struct Settings {
     pub jobs: usize,
     /// Wait for a task another git par works in, instead of refusing it.
     pub wait: bool,
+    /// Copy ignored files into the tasks `--start` creates.
+    pub copy_ignored: bool,
+    /// Run no hooks.
+    pub no_hooks: bool,
     /// Stop a command that runs longer than this.
     pub timeout: Option<Duration>,
     /// What `--finish` does with uncommitted changes, and the message to commit them with.
@@ -47,6 +50,15 @@ pub struct Settings {
     pub message: Option<String>,
     /// Where `--events` go.
     pub events: Option<PathBuf>,
+}
+
+impl Settings {
+    pub fn hooks(&self, output: hooks::Output) -> hooks::Hooks {
+        hooks::Hooks {
+            enabled: !self.no_hooks,
+            output,
+        }
+    }
 }
 
 /// Takes the lease of a task this run is to work in.
@@ -68,6 +80,7 @@ pub fn prepare(
     settings: &Settings,
     lease: &Lease,
     task: &str,
+    output: hooks::Output,
 ) -> Result<(TaskRecord, bool)> {
     if let Some(record) = task::load(repo, task) {
         return Ok((record, false));
@@ -83,10 +96,18 @@ pub fn prepare(
         task,
         base: settings.base.as_deref(),
         changes: Some(StartChanges::Leave),
+        copy_ignored: settings.copy_ignored,
+        // One task: it owns the terminal. Many: the live view does.
+        progress: ui.stderr_is_terminal && matches!(output, hooks::Output::Terminal),
+        hooks: settings.hooks(output),
         restore: None,
     };
     let started = start::start(repo, ui, lease, &request)?;
     crate::commands::start::report(ui, &started);
+    if let Some(err) = started.hook_failed {
+        // Its setup failed: the command is not run in it, and the task is kept.
+        return Err(err.hint(format!("task '{task}' was created and is kept")));
+    }
     Ok((started.record, true))
 }
 
@@ -137,20 +158,7 @@ pub fn command_for(repo: &Repo, record: &TaskRecord, command: &[String]) -> Comm
     for var in crate::git::run::REPO_ENV {
         cmd.env_remove(var);
     }
-    let base = record
-        .base
-        .clone()
-        .unwrap_or_else(|| record.base_commit.clone());
-    let vars: [(&str, OsString); 5] = [
-        ("GIT_PAR_TASK", record.task.clone().into()),
-        ("GIT_PAR_BRANCH", record.branch.clone().into()),
-        ("GIT_PAR_BASE", base.into()),
-        ("GIT_PAR_WORKTREE", record.path.clone().into()),
-        ("GIT_PAR_MAIN_WORKTREE", repo.main_worktree.clone().into()),
-    ];
-    for (key, value) in vars {
-        cmd.env(key, value);
-    }
+    cmd.envs(hooks::env(repo, record));
     cmd
 }
 
@@ -307,6 +315,7 @@ pub fn finish_task(
     settings: &Settings,
     lease: &Lease,
     record: &TaskRecord,
+    hooks: hooks::Hooks,
 ) -> Result<finish::Outcome> {
     let request = finish::Request {
         into: None,
@@ -324,8 +333,16 @@ pub fn finish_task(
         dry_run: false,
         stop_processes: false,
         foreground: false,
+        hooks,
     };
-    finish::finish(repo, ui, lease, record, &request)
+    let outcome = finish::finish(repo, ui, lease, record, &request)?;
+    if let Some(err) = &outcome.hook_failed {
+        ui.warn(&format!(
+            "{} (task '{}' was finished)",
+            err.message, record.task
+        ));
+    }
+    Ok(outcome)
 }
 
 /// Where a merged task's work went: the branch and the commit it points at now.
@@ -336,9 +353,11 @@ pub fn merged_commit(repo: &Repo, outcome: &finish::Outcome) -> Option<String> {
 /// Removes a task this run created once it is known to hold no work; `git par drop` still
 /// refuses if work appeared meanwhile.
 pub fn remove_empty(repo: &Repo, ui: &mut Ui, lease: &Lease, record: &TaskRecord) -> Result<()> {
+    // Taking back what this run itself just made: not a drop the user asked for.
     let request = drop::Request {
         force: false,
         stop_processes: false,
+        hooks: hooks::Hooks::on_terminal(false),
         only_clean: false,
         foreground: false,
     };

@@ -17,6 +17,7 @@ use super::{Report, Settings};
 use crate::cleanup;
 use crate::error::{Error, Kind, Result};
 use crate::git::Repo;
+use crate::hooks::Output;
 use crate::journal::{CreatedTask, Journal, Op, RunOp};
 use crate::ops::guard;
 use crate::ops::lease::{Lease, Running};
@@ -83,7 +84,8 @@ impl One<'_> {
         if task::load(repo, &task).is_none() {
             self.events.emit(ui, &task, Event::Creating);
         }
-        let (record, created) = super::prepare(repo, ui, settings, &lease, &task)?;
+        let (record, created) =
+            super::prepare(repo, ui, settings, &lease, &task, Output::Terminal)?;
         if created {
             let entry = CreatedTask {
                 task: task.clone(),
@@ -242,7 +244,14 @@ impl One<'_> {
             }
         } else if settings.finish {
             self.events.emit(ui, &task, Event::Finishing);
-            match super::finish_task(repo, ui, settings, &lease, &record) {
+            match super::finish_task(
+                repo,
+                ui,
+                settings,
+                &lease,
+                &record,
+                settings.hooks(Output::Terminal),
+            ) {
                 Ok(outcome) => {
                     self.report.outcome = Outcome::Merged;
                     self.report.commit = super::merged_commit(repo, &outcome);

@@ -513,3 +513,34 @@ fn start_keeps_sparse_checkout_like_git_worktree_add() {
         ""
     );
 }
+
+#[test]
+fn start_of_a_task_that_exists_says_so_and_goes_there() {
+    let env = TestEnv::new();
+    env.par(["start", "t"]).ok();
+    env.write("repo.par/t/wip", "mine\n");
+    let before = env.state();
+    let file = env.root().join("cd-file");
+    std::fs::write(&file, "").expect("cd file");
+    let mut cmd = env.command(crate::env::BIN, &env.repo());
+    cmd.env("GIT_PAR_CD_FILE", &file).args(["start", "t"]);
+    let run = crate::env::Run::from(cmd.output().expect("run")).ok();
+    assert!(
+        run.stderr
+            .contains("Task 't' already exists on branch 'par/t'"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stdout.trim(), env.task_path("t").to_string_lossy());
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("read"),
+        env.task_path("t").to_string_lossy()
+    );
+    assert_eq!(env.state(), before);
+    assert_eq!(env.read("repo.par/t/wip"), "mine\n");
+    // Options for a new task would be dropped without a word: refused instead.
+    let run = env.par(["start", "--base", "main", "t"]).code(1);
+    assert!(run.stderr.contains("already exists"), "{}", run.stderr);
+    assert!(run.stderr.contains("git par cd t"), "{}", run.stderr);
+    assert_eq!(env.state(), before);
+}

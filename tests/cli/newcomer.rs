@@ -733,9 +733,8 @@ fn sync_carry_cut_short_saves_the_changes_when_the_task_was_worked_in_since() {
     env.write("repo.par/t/README", "the agent's edit\n");
     let run = env.par(["recover"]).ok();
     assert!(
-        run.stdout.contains(
-            "saved the uncommitted changes set aside for the sync as refs/par/rescued/t/"
-        ),
+        run.stdout
+            .contains("saved the uncommitted changes that were set aside as refs/par/rescued/t/"),
         "{}",
         run.stdout
     );

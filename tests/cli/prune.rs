@@ -345,3 +345,34 @@ fn prune_keeps_a_task_holding_a_repository_or_ignored_files_kept_as_work() {
     assert!(run.stdout.contains("kept nested: it holds a repository"));
     assert!(env.task_path("nested").join("clone/.git").exists());
 }
+
+#[test]
+fn prune_takes_a_merged_task_whose_folder_was_deleted_by_hand_and_keeps_an_unmerged_one() {
+    let env = with_numbers();
+    env.par(["start", "merged"]).ok();
+    env.par(["start", "open"]).ok();
+    add_file(&env, "merged", "m.txt");
+    add_file(&env, "open", "o.txt");
+    env.git_in("repo", ["merge", "-q", "--ff-only", "par/merged"])
+        .ok();
+    for t in ["merged", "open"] {
+        std::fs::remove_dir_all(env.task_path(t)).expect("rm -r");
+    }
+    let run = env.par(["prune"]).ok();
+    assert!(
+        run.stdout.contains("pruned merged: its branch is at main"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("kept open: 1 commit(s) not in main"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(env.branches(), ["main", "par/open"]);
+    assert_eq!(
+        env.worktrees().len(),
+        2,
+        "git's record of the merged task is gone"
+    );
+}

@@ -17,11 +17,13 @@ impl Run<'_> {
         };
         let settings = self.settings.clone();
         let name = self.slots[i].name.clone();
+        let output = crate::hooks::Output::Log(self.log_path(&name));
         let tx = self.tx.clone();
         self.creating += 1;
         self.slots[i].away = true;
         thread::spawn(move || {
-            let (result, text) = captured(|ui| run::prepare(&repo, ui, &settings, &lease, &name));
+            let (result, text) =
+                captured(|ui| run::prepare(&repo, ui, &settings, &lease, &name, output));
             let _ = tx.send(Msg::Created(i, Box::new((lease, result, text))));
         });
         Ok(())
@@ -87,6 +89,7 @@ impl Run<'_> {
             return;
         };
         let settings = self.settings.clone();
+        let hooks = settings.hooks(crate::hooks::Output::Log(self.log_path(&record.task)));
         let tx = self.tx.clone();
         self.finishing += 1;
         self.slots[i].away = true;
@@ -94,7 +97,7 @@ impl Run<'_> {
         // with the others' work; merges still take turns under the repository lock.
         thread::spawn(move || {
             let (result, text) = captured(|ui| {
-                run::finish_task(&repo, ui, &settings, &lease, &record).map(|outcome| {
+                run::finish_task(&repo, ui, &settings, &lease, &record, hooks).map(|outcome| {
                     let commit = run::merged_commit(&repo, &outcome);
                     (outcome.target, commit)
                 })

@@ -136,11 +136,45 @@ fn ids(env: &TestEnv, dir: &Path, args: &[&str]) -> Vec<String> {
         .stderr(Stdio::null())
         .output()
         .expect("run git");
-    String::from_utf8_lossy(&out.stdout)
+    let found = String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| l.split_whitespace().next())
         .map(str::to_string)
-        .collect()
+        .collect();
+    if out.status.success() || !args.contains(&"--all") {
+        return found;
+    }
+    // `--all` dies on one bad worktree HEAD: the null id `git worktree add` writes first, left
+    // by a start killed right then, which would make everything look lost. Each worktree is
+    // asked on its own instead (its HEAD, its HEAD reflog, and all refs), the bad one skipped.
+    let common = env
+        .command("git", dir)
+        .args(["rev-parse", "--path-format=absolute", "--git-common-dir"])
+        .output()
+        .expect("run git");
+    let common = PathBuf::from(String::from_utf8_lossy(&common.stdout).trim());
+    let mut git_dirs = vec![common.clone()];
+    git_dirs.extend(read_dir_sorted(&common.join("worktrees")));
+    let mut found: Vec<String> = Vec::new();
+    for git_dir in git_dirs {
+        let out = env
+            .command("git", dir)
+            .arg(format!("--git-dir={}", git_dir.display()))
+            .arg(args[0])
+            // Before `--all`: git reads its options in order.
+            .arg("--single-worktree")
+            .args(&args[1..])
+            .stderr(Stdio::null())
+            .output()
+            .expect("run git");
+        found.extend(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter_map(|l| l.split_whitespace().next())
+                .map(str::to_string),
+        );
+    }
+    found
 }
 
 const EMPTY_BLOB: &str = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
@@ -268,4 +302,27 @@ pub fn rel(root: &Path, path: &Path) -> String {
         .unwrap_or(path)
         .to_string_lossy()
         .into_owned()
+}
+
+/// A start killed inside `git worktree add` leaves the null id as the new worktree's HEAD;
+/// `git rev-list --all` then fails, and the oracle used to see nothing reachable at all
+/// (model test, seed 20261201, step 38: "lost after 'git par start t1'").
+#[test]
+fn a_worktree_head_left_null_by_a_killed_worktree_add_hides_nothing() {
+    let env = TestEnv::new();
+    env.task_with_commit("t", "f", "task\n");
+    env.par(["start", "u"]).ok();
+    let tips = [
+        env.git_out(["rev-parse", "main"]),
+        env.git_out(["rev-parse", "par/t"]),
+    ];
+    fs::write(
+        env.repo().join(".git/worktrees/u/HEAD"),
+        "0000000000000000000000000000000000000000\n",
+    )
+    .expect("null HEAD");
+    let found = ids(&env, &env.repo(), &["rev-list", "--all", "--reflog"]);
+    for tip in tips {
+        assert!(found.contains(&tip), "{tip} not found in {found:?}");
+    }
 }
