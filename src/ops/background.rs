@@ -54,7 +54,7 @@ pub fn settle(
                     .find(|o| o.id == id);
                 trashed.delete(ui)?;
                 if let Some(orphan) = orphan {
-                    finish_entry(repo, ui, &orphan)?;
+                    finish_entry(repo, ui, &orphan, false)?;
                     orphan.done()?;
                 }
                 return Ok(());
@@ -85,7 +85,7 @@ pub fn run_detached(id: &str, ui: &mut Ui) -> Result<u8> {
     let repo = Repo::discover()?;
     let orphan = journal::adopt(&repo.par_dir(), id, lock)?;
     crate::cleanup::failpoint("background:deleting");
-    match finish_entry(&repo, ui, &orphan) {
+    match finish_entry(&repo, ui, &orphan, true) {
         Ok(()) => orphan.done()?,
         Err(err) => {
             // Not handed on again: the next commands point at `git par recover` instead.
@@ -100,7 +100,10 @@ pub fn run_detached(id: &str, ui: &mut Ui) -> Result<u8> {
 /// Deletes the trash of a `deleting` entry and the folders its task's start made, proving
 /// the slot from the entry: the task's worktree dir as its record or the setting names it,
 /// the slot beside the task's path named after the entry, the folder that was moved there.
-pub fn finish_entry(repo: &Repo, ui: &mut Ui, orphan: &Orphan) -> Result<()> {
+/// With `lock_dirs` (the detached process), the folders are removed under the repository
+/// lock, which `start` holds while it registers a worktree: a start between making its
+/// folders and filling them must not lose them to this `rmdir`.
+pub fn finish_entry(repo: &Repo, ui: &mut Ui, orphan: &Orphan, lock_dirs: bool) -> Result<()> {
     let entry = orphan.entry.as_ref().map_err(|why| {
         Error::failed(format!("journal entry {} cannot be read: {why}", orphan.id))
     })?;
@@ -111,11 +114,28 @@ pub fn finish_entry(repo: &Repo, ui: &mut Ui, orphan: &Orphan) -> Result<()> {
         .ok_or_else(|| {
             Error::failed(format!("journal entry {} has nothing to delete", orphan.id))
         })?;
-    delete_trash(repo, ui, &entry.id, subject)
+    delete_slot(repo, ui, &entry.id, subject)?;
+    let _lock = match lock_dirs {
+        true => Some(crate::lock::RepoLock::acquire(
+            &repo.par_dir(),
+            ui,
+            "git par (background deletion)",
+        )?),
+        false => None,
+    };
+    super::remove_task_dirs(repo, Some(&subject.worktree_dir), &subject.created_dirs);
+    Ok(())
 }
 
 /// The deletion itself, shared with `recover` (the entry is `Subject` and id).
 pub fn delete_trash(repo: &Repo, ui: &mut Ui, id: &str, subject: &Subject) -> Result<()> {
+    delete_slot(repo, ui, id, subject)?;
+    super::remove_task_dirs(repo, Some(&subject.worktree_dir), &subject.created_dirs);
+    Ok(())
+}
+
+/// The trash slot alone, proven from the entry.
+fn delete_slot(repo: &Repo, ui: &mut Ui, id: &str, subject: &Subject) -> Result<()> {
     super::check_journal_dir(repo, &subject.task, &subject.worktree_dir)?;
     let beside = subject.path.parent().unwrap_or(&subject.path);
     if let Some(trashed) =
@@ -123,7 +143,6 @@ pub fn delete_trash(repo: &Repo, ui: &mut Ui, id: &str, subject: &Subject) -> Re
     {
         trashed.delete(ui)?;
     }
-    super::remove_task_dirs(repo, Some(&subject.worktree_dir), &subject.created_dirs);
     Ok(())
 }
 
