@@ -223,6 +223,8 @@ impl TestEnv {
     /// Everything a test compares to say "the repository is as it was": refs, worktrees,
     /// the stash, the worktree dir's folders, git-par's journal and the main worktree's status.
     pub fn state(&self) -> String {
+        // A background deletion still at work is no state of the repository's.
+        self.wait_for_background();
         let listing = |dir: PathBuf| -> String {
             let mut names: Vec<String> = fs::read_dir(dir)
                 .map(|d| {
