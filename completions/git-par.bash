@@ -76,7 +76,7 @@ __git_par_cmd_finish ()
 	--strategy=*) __gitcomp "merge squash rebase" "" "${cur#*=}"; return ;;
 	--message=*) :; return ;;
 	--changes=*) __gitcomp "commit discard" "" "${cur#*=}"; return ;;
-	-*) __gitcomp "--into= --strategy= --message= --changes= --keep --dry-run --stop-processes --wait --no-hooks --help"; return ;;
+	-*) __gitcomp "--into= --strategy= --message= --changes= --keep --dry-run --stop-processes --wait --foreground --no-hooks --help"; return ;;
 	esac
 	case $(__git_par_position "$1" --into --strategy --message -m --changes) in
 	0) __git_par_tasks "$cur" ;;
@@ -96,7 +96,7 @@ __git_par_cmd_sync ()
 __git_par_cmd_drop ()
 {
 	case $cur in
-	-*) __gitcomp "--force --stop-processes --wait --no-hooks --help"; return ;;
+	-*) __gitcomp "--force --stop-processes --wait --foreground --no-hooks --help"; return ;;
 	esac
 	case $(__git_par_position "$1") in
 	0) __git_par_tasks "$cur" ;;
@@ -156,7 +156,7 @@ __git_par_cmd_rescued ()
 __git_par_cmd_recover ()
 {
 	case $cur in
-	-*) __gitcomp "--dry-run --json --help"; return ;;
+	-*) __gitcomp "--dry-run --json --wait --help"; return ;;
 	esac
 }
 

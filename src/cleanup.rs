@@ -278,3 +278,77 @@ pub fn git_started() {
         let _ = signal::raise(sig);
     }
 }
+
+/// The CPU niceness of a detached deletion: far behind the user's own work, but not 19,
+/// which on a machine loaded with builds or agents gets so little CPU that the trash piles
+/// up (seen here: a nice-19 deleter of 20,000 files still at work after 40 s, load 10, two
+/// cores).
+const NICENESS: i32 = 10;
+
+/// The file descriptor on which a detached process receives the lock it inherits.
+const HANDED_FD: i32 = 3;
+
+/// Starts `cmd` detached from git-par and its terminal (a new session, reparented to init by
+/// a second fork, so it outlives the command and leaves no zombie), at a low CPU
+/// priority ([`NICENESS`]) and the lowest best-effort I/O priority, holding the lock of `lock` on fd 3.
+/// Best-effort rather than idle I/O: on a disk that is never idle (a build, an agent's
+/// test loop) the idle class could put the deletion off for ever while the disk fills up.
+pub fn spawn_detached(
+    cmd: &mut std::process::Command,
+    lock: nix::fcntl::Flock<std::fs::File>,
+) -> Result<()> {
+    use nix::libc;
+    use std::os::fd::{AsRawFd, FromRawFd};
+    use std::os::unix::process::CommandExt;
+    let fd = lock.as_raw_fd();
+    // SAFETY: between fork and exec the hook makes only async-signal-safe system calls
+    // (dup2, fcntl, setsid, setpriority, ioprio_set, fork, _exit) and allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            let fail = || Err(std::io::Error::last_os_error());
+            if fd == HANDED_FD {
+                if libc::fcntl(fd, libc::F_SETFD, 0) < 0 {
+                    return fail();
+                }
+            } else if libc::dup2(fd, HANDED_FD) < 0 {
+                return fail();
+            }
+            if libc::setsid() < 0 {
+                return fail();
+            }
+            libc::setpriority(libc::PRIO_PROCESS, 0, NICENESS);
+            // IOPRIO_WHO_PROCESS, this process, IOPRIO_CLASS_BE << 13 | level 7 (the lowest).
+            libc::syscall(libc::SYS_ioprio_set, 1, 0, (2 << 13) | 7);
+            match libc::fork() {
+                -1 => fail(),
+                0 => Ok(()),
+                _ => libc::_exit(0),
+            }
+        });
+    }
+    let mut child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| Error::failed(format!("could not start a background process: {e}")))?;
+    // The intermediate process exits at once; the detached one is init's (or a subreaper's).
+    let _ = child.wait();
+    // Closed without unlocking: the lock lives on in the detached process's descriptor.
+    std::mem::forget(lock);
+    // SAFETY: `fd` belonged to the forgotten lock's File, which will never use or close it.
+    drop(unsafe { std::fs::File::from_raw_fd(fd) });
+    Ok(())
+}
+
+/// The lock a detached process was handed on fd 3 by [`spawn_detached`].
+pub fn handed_lock() -> Result<std::fs::File> {
+    use std::os::fd::FromRawFd;
+    // fstat tells whether fd 3 is open at all before anything takes ownership of it.
+    nix::sys::stat::fstat(unsafe { std::os::fd::BorrowedFd::borrow_raw(HANDED_FD) })
+        .map_err(|e| Error::failed(format!("no lock was handed over on fd {HANDED_FD}: {e}")))?;
+    // SAFETY: fd 3 is open (checked above), nothing else in this process owns it (std opens
+    // its own files above it only after start-up, and this runs first), and the File
+    // returned becomes its only owner.
+    Ok(unsafe { std::fs::File::from_raw_fd(HANDED_FD) })
+}

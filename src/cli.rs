@@ -44,6 +44,16 @@ pub enum Command {
     /// Prints task names, one a line, for shell completion.
     #[command(hide = true, name = "__complete-tasks")]
     CompleteTasks,
+    /// Deletes a finished or dropped task's trashed worktree: the detached process that
+    /// `finish` and `drop` hand the deletion to, holding its journal entry's lock on fd 3.
+    #[command(hide = true, name = "__delete-trash")]
+    DeleteTrash(DeleteTrashArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteTrashArgs {
+    /// The journal entry whose trash slot to delete.
+    pub id: String,
 }
 
 /// What to do with uncommitted changes in the worktree `start` runs from.
@@ -145,6 +155,10 @@ pub struct FinishArgs {
     /// If another git par works in the task, wait for it instead of refusing.
     #[arg(long)]
     pub wait: bool,
+    /// Delete the worktree's files before returning, instead of in a background process
+    /// (what `par.removeInBackground = false` makes the default).
+    #[arg(long)]
+    pub foreground: bool,
     /// Run no hooks (`par.hook.preFinish`, `par.hook.postFinish`, and `.git-par.toml`'s).
     #[arg(long)]
     pub no_hooks: bool,
@@ -183,6 +197,10 @@ pub struct DropArgs {
     /// If another git par works in the task, wait for it instead of refusing.
     #[arg(long)]
     pub wait: bool,
+    /// Delete the worktree's files before returning, instead of in a background process
+    /// (what `par.removeInBackground = false` makes the default).
+    #[arg(long)]
+    pub foreground: bool,
     /// Run no hooks (`par.hook.preDrop`, and `.git-par.toml`'s).
     #[arg(long)]
     pub no_hooks: bool,
@@ -299,6 +317,10 @@ pub struct RecoverArgs {
     /// A JSON report instead of text.
     #[arg(long)]
     pub json: bool,
+    /// First wait until the worktrees that finish and drop left to background processes are
+    /// deleted (for scripts and tests that look at the disk next).
+    #[arg(long)]
+    pub wait: bool,
 }
 
 /// Run a command inside one or more tasks.

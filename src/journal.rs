@@ -141,6 +141,12 @@ impl Journal {
         fsutil::remove_file_if_exists(&self.lock_path)?;
         Ok(())
     }
+
+    /// The entry's lock, still held, for a process that takes the entry over (see
+    /// [`adopt`]); the entry stays on disk.
+    pub fn into_lock(self) -> Flock<File> {
+        self._lock
+    }
 }
 
 /// An entry whose owner is gone, held locked while recovery works on it. Its text is read
@@ -157,8 +163,14 @@ pub struct Orphan {
 impl Orphan {
     pub fn done(self) -> Result<()> {
         fsutil::remove_file_if_exists(&self.path)?;
+        fsutil::remove_file_if_exists(&self.path.with_extension(FAILED))?;
         fsutil::remove_file_if_exists(&self.lock_path)?;
         Ok(())
+    }
+
+    /// The entry's lock, still held, for a process that takes the entry over.
+    pub fn into_lock(self) -> Flock<File> {
+        self._lock
     }
 
     /// Keeps an entry that recovery would not act on in `journal/refused/`, for the user to
@@ -181,6 +193,10 @@ impl Orphan {
     }
 }
 
+/// The extension of the note a background deletion leaves beside its entry when it failed
+/// (`<id>.failed`): the entry is then left for `git par recover`, not handed on again.
+pub const FAILED: &str = "failed";
+
 /// Journal entries whose owners died (their lock is free), locked for the caller.
 pub fn orphans(par_dir: &Path) -> Vec<Orphan> {
     let Ok(entries) = fs::read_dir(journal_dir(par_dir)) else {
@@ -191,29 +207,105 @@ pub fn orphans(par_dir: &Path) -> Vec<Orphan> {
         .map(|e| e.path())
         .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
         .filter_map(|path| {
-            let lock_path = path.with_extension("lock");
-            let lock = flock_file(&lock_path, false).ok()??;
-            let id = path.file_stem()?.to_string_lossy().into_owned();
-            let entry = fs::read(&path)
-                .map_err(|e| e.to_string())
-                .and_then(|bytes| {
-                    serde_json::from_slice::<Entry>(&bytes).map_err(|e| e.to_string())
-                })
-                .and_then(|entry| match entry.id == id {
-                    true => Ok(entry),
-                    false => Err(format!("it names itself '{}'", entry.id)),
-                });
-            Some(Orphan {
-                id,
-                entry,
-                path,
-                lock_path,
-                _lock: lock,
-            })
+            let lock = flock_file(&path.with_extension("lock"), false).ok()??;
+            Some(locked(path, lock))
         })
         .collect();
     found.sort_by(|a, b| a.id.cmp(&b.id));
     found
+}
+
+/// Reads the entry at `path`, whose lock the caller holds.
+fn locked(path: PathBuf, lock: Flock<File>) -> Orphan {
+    let lock_path = path.with_extension("lock");
+    let id = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let entry = fs::read(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| serde_json::from_slice::<Entry>(&bytes).map_err(|e| e.to_string()))
+        .and_then(|entry| match entry.id == id {
+            true => Ok(entry),
+            false => Err(format!("it names itself '{}'", entry.id)),
+        });
+    Orphan {
+        id,
+        entry,
+        path,
+        lock_path,
+        _lock: lock,
+    }
+}
+
+/// Takes over entry `id` from the process that handed it on with its lock held on `lock`
+/// (an inherited file descriptor): believed only when `lock` is that entry's lock file and
+/// still holds the lock.
+pub fn adopt(par_dir: &Path, id: &str, lock: File) -> Result<Orphan> {
+    use std::os::unix::fs::MetadataExt;
+    let well_formed = id.split_once('-').is_some_and(|(a, b)| {
+        [a, b]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()))
+    });
+    if !well_formed {
+        return Err(Error::failed(format!("'{id}' is not a journal entry id")));
+    }
+    let path = journal_dir(par_dir).join(format!("{id}.json"));
+    let lock_path = path.with_extension("lock");
+    let (held, named) = (lock.metadata()?, fs::symlink_metadata(&lock_path)?);
+    if (held.dev(), held.ino()) != (named.dev(), named.ino()) || !named.is_file() {
+        return Err(Error::failed(format!(
+            "the lock handed over is not {}",
+            lock_path.display()
+        )));
+    }
+    // Locking again through the same open file only confirms the lock this process shares.
+    let lock = Flock::lock(lock, nix::fcntl::FlockArg::LockExclusiveNonblock)
+        .map_err(|(_, e)| Error::failed(format!("could not lock {}: {e}", lock_path.display())))?;
+    Ok(locked(path, lock))
+}
+
+/// Waits until no process holds the lock of entry file `path` (a `.json`), then lets go.
+pub fn wait_for(path: &Path) -> Result<()> {
+    // Opened, never created: a lock file made here would be a stray one for `recover`.
+    let mut file = match File::open(path.with_extension("lock")) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    loop {
+        match Flock::lock(file, nix::fcntl::FlockArg::LockShared) {
+            Ok(_) => return Ok(()),
+            Err((f, nix::errno::Errno::EINTR)) => {
+                crate::cleanup::check()?;
+                file = f;
+            }
+            Err((_, e)) => {
+                return Err(Error::failed(format!(
+                    "could not wait for {}: {e}",
+                    path.display()
+                )))
+            }
+        }
+    }
+}
+
+/// Every entry file in the journal, parsed where it can be, without locking anything.
+pub fn entries(par_dir: &Path) -> Vec<(PathBuf, Option<Entry>)> {
+    let Ok(dir) = fs::read_dir(journal_dir(par_dir)) else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
+        .map(|p| {
+            let entry = fs::read(&p)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Entry>(&b).ok());
+            (p, entry)
+        })
+        .collect()
 }
 
 impl Op {

@@ -53,6 +53,7 @@ pub fn run(cli: Cli, ui: &mut Ui) -> Result<u8> {
         Command::Generate(args) => commands::generate::run(args, ui),
         Command::CompleteTasks => commands::complete::run(ui),
         Command::Run(args) => commands::run::run(args, ui),
+        Command::DeleteTrash(args) => ops::background::run_detached(&args.id, ui),
         Command::Trust(args) => commands::trust::run(args, ui),
     }
 }
@@ -62,7 +63,8 @@ pub fn run(cli: Cli, ui: &mut Ui) -> Result<u8> {
 pub fn open_repo(ui: &mut Ui) -> Result<git::Repo> {
     let repo = git::Repo::discover()?;
     ui.apply_color_config(repo.config.color_ui.as_deref());
-    let orphans = journal::orphans(&repo.par_dir());
+    // Deletions a background process did not get to finish are handed to a new one.
+    let orphans = ops::background::resume(&repo, journal::orphans(&repo.par_dir()));
     for orphan in &orphans {
         ui.warn(&format!(
             "an interrupted {} left unfinished work",

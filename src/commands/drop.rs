@@ -15,6 +15,7 @@ pub fn run(args: DropArgs, ui: &mut Ui) -> Result<u8> {
         stop_processes: args.stop_processes,
         hooks: Hooks::on_terminal(!args.no_hooks),
         only_clean: false,
+        foreground: args.foreground,
     };
     drop::drop_task(&repo, ui, &task.lease, &task.record, &request)?;
     if task.inside {

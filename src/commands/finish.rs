@@ -19,6 +19,7 @@ pub fn run(args: FinishArgs, ui: &mut Ui) -> Result<u8> {
         keep: args.keep,
         dry_run: args.dry_run,
         stop_processes: args.stop_processes,
+        foreground: args.foreground,
         hooks: Hooks::on_terminal(!args.no_hooks),
     };
     let outcome = finish::finish(&repo, ui, &task.lease, &task.record, &request)?;

@@ -59,6 +59,9 @@ struct Checkout {
 
 pub fn run(args: ListArgs, ui: &mut Ui) -> Result<u8> {
     let repo = crate::open_repo(ui)?;
+    if ui.stdout_is_terminal && !args.json && !args.porcelain && !args.conflicts {
+        return super::list_live::run(&repo, ui);
+    }
     let mut tasks = collect(&repo);
     if args.conflicts {
         add_conflicts(&repo, &mut tasks)?;
@@ -137,12 +140,23 @@ fn print_table(ui: &mut Ui, tasks: &[TaskInfo]) -> Result<()> {
         ui.note("No tasks. Start one with 'git par start <task>'.");
         return Ok(());
     }
+    for line in table_lines(ui, tasks, &[]) {
+        ui.println(&line)?;
+    }
+    Ok(())
+}
+
+/// The table's lines; a task whose `pending` is true has its changes still being looked at.
+pub(super) fn table_lines(ui: &Ui, tasks: &[TaskInfo], pending: &[bool]) -> Vec<String> {
     let now = crate::journal::now();
     let ago = |secs: Option<i64>| secs.map_or("-".into(), |s| format!("{} ago", time::age(s, now)));
     let mut rows: Vec<[String; 7]> = tasks
         .iter()
-        .map(|t| {
-            let changes = if t.staged + t.unstaged + t.untracked == 0 {
+        .enumerate()
+        .map(|(i, t)| {
+            let changes = if pending.get(i).copied().unwrap_or(false) {
+                "…".to_string()
+            } else if t.staged + t.unstaged + t.untracked == 0 {
                 "clean".to_string()
             } else {
                 format!("+{} ~{} ?{}", t.staged, t.unstaged, t.untracked)
@@ -172,6 +186,7 @@ fn print_table(ui: &mut Ui, tasks: &[TaskInfo]) -> Result<()> {
     let widths: Vec<usize> = (0..last)
         .map(|i| rows.iter().map(|r| r[i].width()).max().unwrap_or(0))
         .collect();
+    let mut lines = Vec::with_capacity(rows.len());
     let flags = |i: usize| -> Option<&TaskInfo> {
         match header {
             true => i.checked_sub(1).map(|i| &tasks[i]),
@@ -213,13 +228,20 @@ fn print_table(ui: &mut Ui, tasks: &[TaskInfo]) -> Result<()> {
             }
             None => line.push_str("  [FLAGS]"),
         }
-        ui.println(line.trim_end())?;
+        lines.push(line.trim_end().to_string());
     }
-    Ok(())
+    lines
 }
 
 /// Every task: recorded ones, `par/` branches, and registered worktrees in the worktree dir.
 pub fn collect(repo: &Repo) -> Vec<TaskInfo> {
+    let mut tasks = collect_without_status(repo);
+    fill_status(repo, &mut tasks, &mut |_, _| {});
+    tasks
+}
+
+/// Every task with all but its changes, which need the worktree's files looked at.
+pub(super) fn collect_without_status(repo: &Repo) -> Vec<TaskInfo> {
     let prefix = repo.config.branch_prefix.clone();
     let worktrees = repo.worktrees();
     let wt_dir = repo.worktree_dir();
@@ -312,8 +334,14 @@ pub fn collect(repo: &Repo) -> Vec<TaskInfo> {
             bases.get(&info.task).cloned().flatten(),
         );
     }
-    fill_status(repo, &mut tasks);
     tasks
+}
+
+impl TaskInfo {
+    /// Its worktree is there to be looked at (so its changes come from [`fill_status`]).
+    pub(super) fn has_checkout(&self) -> bool {
+        self.checkout.is_some()
+    }
 }
 
 /// A run's command at work in a task, for `--json`.
@@ -414,44 +442,68 @@ fn head_tree(repo: &Repo, wt: &Worktree) -> Option<git2::Oid> {
     Some(repo.git.find_commit(commit).ok()?.tree_id())
 }
 
-/// Finds the status of every task worktree, as many at once as there are cores.
-fn fill_status(repo: &Repo, tasks: &mut [TaskInfo]) {
+/// Finds the status of every task worktree, as many at once as there are cores; `on_each`
+/// is called (on this thread) with each task's index as its status comes in.
+pub(super) fn fill_status(
+    repo: &Repo,
+    tasks: &mut [TaskInfo],
+    on_each: &mut dyn FnMut(usize, &[TaskInfo]),
+) {
     // The stat pass compares names byte for byte, and reads the index git would read.
     let quick = !repo
         .git
         .config()
         .is_ok_and(|c| c.get_bool("core.ignorecase").unwrap_or(false))
         && std::env::var_os("GIT_INDEX_FILE").is_none();
-    let jobs: Vec<(usize, &TaskInfo, &Checkout)> = tasks
+    // A file-system monitor hook, when the repository has one (see git::fsmonitor).
+    let fsmonitor = repo
+        .git
+        .config()
+        .ok()
+        .and_then(|c| c.get_string("core.fsmonitor").ok())
+        .and_then(|v| crate::git::fsmonitor::hook_of(&v));
+    let jobs: Vec<(usize, PathBuf, PathBuf, Option<git2::Oid>)> = tasks
         .iter()
         .enumerate()
-        .filter_map(|(i, t)| Some((i, t, t.checkout.as_ref()?)))
+        .filter_map(|(i, t)| {
+            let checkout = t.checkout.as_ref()?;
+            let head_tree = checkout.head_tree.filter(|_| quick);
+            Some((i, t.path.clone(), checkout.index_file.clone(), head_tree))
+        })
         .collect();
     let queue = Mutex::new(jobs.into_iter());
-    let results: Mutex<Vec<(usize, Result<Status>)>> = Mutex::new(Vec::new());
+    let (sender, results) = std::sync::mpsc::channel::<(usize, Result<Status>)>();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     std::thread::scope(|scope| {
         for _ in 0..threads {
-            scope.spawn(|| {
-                while let Some((i, task, checkout)) = queue.lock().ok().and_then(|mut q| q.next()) {
-                    let head_tree = checkout.head_tree.filter(|_| quick);
-                    let status =
-                        status::status_for_list(&task.path, &checkout.index_file, head_tree);
-                    if let Ok(mut r) = results.lock() {
-                        r.push((i, status));
+            let (sender, queue, fsmonitor) = (sender.clone(), &queue, &fsmonitor);
+            scope.spawn(move || {
+                while let Some((i, path, index_file, head_tree)) =
+                    queue.lock().ok().and_then(|mut q| q.next())
+                {
+                    let status = status::status_for_list(
+                        &path,
+                        &index_file,
+                        head_tree,
+                        fsmonitor.as_deref(),
+                    );
+                    if sender.send((i, status)).is_err() {
+                        break;
                     }
                 }
             });
         }
-    });
-    for (i, status) in results.into_inner().unwrap_or_default() {
-        match status {
-            Ok(s) => {
-                tasks[i].staged = s.staged;
-                tasks[i].unstaged = s.unstaged + s.conflicted;
-                tasks[i].untracked = s.untracked;
+        drop(sender);
+        for (i, status) in results {
+            match status {
+                Ok(s) => {
+                    tasks[i].staged = s.staged;
+                    tasks[i].unstaged = s.unstaged + s.conflicted;
+                    tasks[i].untracked = s.untracked;
+                }
+                Err(_) => tasks[i].flags.push("status-failed".into()),
             }
-            Err(_) => tasks[i].flags.push("status-failed".into()),
+            on_each(i, tasks);
         }
-    }
+    });
 }

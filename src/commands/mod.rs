@@ -7,6 +7,7 @@ pub mod drop;
 pub mod finish;
 pub mod generate;
 pub mod list;
+pub mod list_live;
 pub mod path;
 pub mod prune;
 pub mod recover;

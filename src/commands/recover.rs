@@ -27,6 +27,9 @@ pub struct Finding {
 pub fn run(args: RecoverArgs, ui: &mut Ui) -> Result<u8> {
     let repo = Repo::discover()?;
     ui.apply_color_config(repo.config.color_ui.as_deref());
+    if args.wait {
+        ops::background::wait_all(&repo)?;
+    }
     let _lock = RepoLock::acquire(&repo.par_dir(), ui, "git par recover")?;
     let findings = recover(&repo, ui, args.dry_run)?;
     if args.json {

@@ -68,7 +68,17 @@ pub struct Index {
     /// The second the index file was last written: a file changed in that second or later
     /// may differ from its entry even where its stat data matches ("racy git").
     pub written: i64,
+    /// git's file-system monitor extension (`FSMN`, version 2 only), when present.
+    pub fsmonitor: Option<Fsmonitor>,
     paths: Vec<u8>,
+}
+
+/// What the index says of the file-system monitor: the token to ask it with, and the
+/// entries git has not vouched for since (positions in `entries`).
+#[derive(Debug, Default)]
+pub struct Fsmonitor {
+    pub token: Vec<u8>,
+    pub unvouched: Vec<usize>,
 }
 
 impl Index {
@@ -181,11 +191,62 @@ pub fn parse(buf: &[u8]) -> Result<Index> {
         let data = r.take(size)?;
         match signature {
             b"TREE" => index.tree = root_tree(data),
+            b"FSMN" => index.fsmonitor = fsmonitor(data),
             [b'A'..=b'Z', ..] => {}
             _ => return unsupported(format!("extension {}", String::from_utf8_lossy(signature))),
         }
     }
     Ok(index)
+}
+
+/// The `FSMN` extension: version 2, the token up to a NUL, then an EWAH bitmap of the
+/// entries that are not "fsmonitor valid". `None` for anything else (then it is not used).
+fn fsmonitor(data: &[u8]) -> Option<Fsmonitor> {
+    let mut r = Reader { buf: data, pos: 0 };
+    if r.u32().ok()? != 2 {
+        return None;
+    }
+    let token = r.c_str().ok()?.to_vec();
+    let size = r.u32().ok()? as usize;
+    let unvouched = ewah_bits(r.take(size).ok()?)?;
+    Some(Fsmonitor { token, unvouched })
+}
+
+/// The set bits of git's EWAH-compressed bitmap (`ewah/ewah_io.c`): bit count, word count,
+/// the 64-bit words (each run-length word: bit 0 the running bit, 32 bits of run length in
+/// words, 31 bits of literal words that follow), the last run-length word's position.
+fn ewah_bits(data: &[u8]) -> Option<Vec<usize>> {
+    let mut r = Reader { buf: data, pos: 0 };
+    let bits = r.u32().ok()? as usize;
+    let count = r.u32().ok()? as usize;
+    let mut words = Vec::with_capacity(count.min(data.len() / 8));
+    for _ in 0..count {
+        let w = r.take(8).ok()?;
+        words.push(u64::from_be_bytes(w.try_into().ok()?));
+    }
+    let mut set = Vec::new();
+    let (mut i, mut at) = (0usize, 0usize);
+    while i < words.len() {
+        let rlw = words[i];
+        let run = ((rlw >> 1) & 0xffff_ffff) as usize;
+        let literals = (rlw >> 33) as usize;
+        if rlw & 1 == 1 {
+            set.extend(at..(at + run * 64).min(bits));
+        }
+        at += run * 64;
+        for k in 1..=literals {
+            let w = *words.get(i + k)?;
+            set.extend(
+                (0..64)
+                    .filter(|b| w >> b & 1 == 1)
+                    .map(|b| at + b)
+                    .filter(|&b| b < bits),
+            );
+            at += 64;
+        }
+        i += 1 + literals;
+    }
+    Some(set)
 }
 
 fn read_entry(
@@ -279,5 +340,22 @@ mod tests {
         data.extend_from_slice(&[7; HASH_LEN]);
         assert_eq!(root_tree(&data), Some([7; HASH_LEN]));
         assert_eq!(root_tree(b"\0-1 0\n"), None);
+    }
+
+    #[test]
+    fn decodes_git_ewah_bitmaps() {
+        // 200 bits: a run of one clean word, then two literal words (bits 64, 66 and 130),
+        // then a run of one set word cut off at bit 200.
+        let words: [u64; 4] = [(1 << 1) | (2 << 33), 0b101, 0b100, 1 | (1 << 1)];
+        let mut data = 200u32.to_be_bytes().to_vec();
+        data.extend_from_slice(&(words.len() as u32).to_be_bytes());
+        for w in words {
+            data.extend_from_slice(&w.to_be_bytes());
+        }
+        data.extend_from_slice(&3u32.to_be_bytes());
+        let mut want = vec![64, 66, 130];
+        want.extend(192..200);
+        assert_eq!(ewah_bits(&data), Some(want));
+        assert_eq!(ewah_bits(&data[..9]), None, "truncated");
     }
 }

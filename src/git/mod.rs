@@ -1,5 +1,6 @@
 //! Repository access: git2 for discovery and reads, [`run`] for the git command.
 
+pub mod fsmonitor;
 pub mod index;
 pub mod repo;
 pub mod run;

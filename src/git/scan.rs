@@ -31,7 +31,17 @@ pub type Suspects = Option<Vec<Vec<u8>>>;
 /// something may be staged (the cache tree does not vouch that the index is `HEAD`), when a
 /// conflict or a `git add -N` entry is present, when the index is of a kind this reader does
 /// not know, or when there are more than `limit` suspects (racily clean entries among them).
-pub fn suspects(top: &Path, index_file: &Path, head_tree: &[u8], limit: usize) -> Suspects {
+///
+/// With a file-system monitor hook (`core.fsmonitor`), the paths it reports changed since
+/// the index was written (with the entries git had not vouched for, and the racily clean
+/// ones) are the suspects, and nothing is stat'ed; when it cannot tell, the stat pass runs.
+pub fn suspects(
+    top: &Path,
+    index_file: &Path,
+    head_tree: &[u8],
+    limit: usize,
+    fsmonitor: Option<&str>,
+) -> Suspects {
     let index = index::read(index_file).ok()?;
     if index.tree.as_ref().map(|t| &t[..]) != Some(head_tree)
         || index
@@ -47,13 +57,32 @@ pub fn suspects(top: &Path, index_file: &Path, head_tree: &[u8], limit: usize) -
     {
         return None;
     }
+    // What the monitor reports changed (with the entries git had not vouched for and the
+    // racily clean ones) stands in for the stat of every tracked file; the folders are still
+    // read, since a file that was untracked before the index was written is no change to it.
+    let vouched = fsmonitor
+        .and_then(|hook| crate::git::fsmonitor::changed(top, &index, hook))
+        .map(|mut paths| {
+            paths.extend(
+                index
+                    .entries
+                    .iter()
+                    .filter(|e| is_racy(e, index.written))
+                    .map(|e| index.path(e).to_vec()),
+            );
+            paths
+        })
+        .filter(|paths| paths.len() <= limit);
     let mut root = Dir::open(top, DIR_FLAGS, Mode::empty()).ok()?;
     let mut walk = Walk {
         index: &index,
-        suspects: Vec::new(),
+        trust_stat: vouched.is_some(),
+        suspects: vouched.unwrap_or_default(),
         limit,
     };
     walk.dir(&mut root, &index.entries, 0).ok()?;
+    walk.suspects.sort();
+    walk.suspects.dedup();
     Some(walk.suspects)
 }
 
@@ -62,6 +91,8 @@ struct Unsure;
 
 struct Walk<'a> {
     index: &'a Index,
+    /// A file-system monitor vouched for the tracked files: they are not stat'ed.
+    trust_stat: bool,
     suspects: Vec<Vec<u8>>,
     limit: usize,
 }
@@ -86,7 +117,10 @@ impl<'a> Walk<'a> {
             match name.iter().position(|&b| b == b'/') {
                 None => {
                     tracked.insert(name);
-                    if !first.assume_valid && !first.skip_worktree && self.changed(dir, first, name)
+                    if !first.assume_valid
+                        && !first.skip_worktree
+                        && !self.trust_stat
+                        && self.changed(dir, first, name)
                     {
                         self.suspect(path)?;
                     }

@@ -74,14 +74,19 @@ pub fn status_for_list(
     dir: &Path,
     index_file: &Path,
     head_tree: Option<git2::Oid>,
+    fsmonitor: Option<&str>,
 ) -> Result<Status> {
-    let suspects =
-        head_tree.and_then(|tree| scan::suspects(dir, index_file, tree.as_bytes(), MOST_SUSPECTS));
+    let suspects = head_tree.and_then(|tree| {
+        scan::suspects(dir, index_file, tree.as_bytes(), MOST_SUSPECTS, fsmonitor)
+    });
     match suspects {
         Some(paths) if paths.is_empty() => Ok(Status::default()),
         Some(paths) => {
             let paths: Vec<&OsStr> = paths.iter().map(|p| OsStr::from_bytes(p)).collect();
-            status_of(dir, &paths)
+            // git stats only the paths it is given, so a file-system monitor has nothing to
+            // save it, and asking the hook again would cost a second query per task.
+            let without = ["-c", "core.fsmonitor=false"];
+            status_with(dir, &without[..fsmonitor.map_or(0, |_| 2)], &paths)
         }
         None => status(dir),
     }
@@ -89,18 +94,25 @@ pub fn status_for_list(
 
 /// `git status` limited to `paths` (taken literally), or of everything when there are none.
 fn status_of(dir: &Path, paths: &[&OsStr]) -> Result<Status> {
-    let mut args: Vec<&OsStr> = [
-        "--no-optional-locks",
-        "--literal-pathspecs",
-        "status",
-        "--porcelain",
-        "-z",
-        "--no-renames",
-        "--",
-    ]
-    .iter()
-    .map(OsStr::new)
-    .collect();
+    status_with(dir, &[], paths)
+}
+
+/// [`status_of`], with git options (`-c key=value`) before the command.
+fn status_with(dir: &Path, options: &[&str], paths: &[&OsStr]) -> Result<Status> {
+    let mut args: Vec<&OsStr> = options.iter().map(OsStr::new).collect();
+    args.extend(
+        [
+            "--no-optional-locks",
+            "--literal-pathspecs",
+            "status",
+            "--porcelain",
+            "-z",
+            "--no-renames",
+            "--",
+        ]
+        .iter()
+        .map(OsStr::new),
+    );
     args.extend_from_slice(paths);
     let out = git(dir, args)
         .run()

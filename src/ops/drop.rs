@@ -7,6 +7,7 @@
 //! | `begin`    | checks passed, saving the work    | finishing the drop (saving again)      |
 //! | `saved`    | the work is saved                 | finishing the drop                     |
 //! | `removing` | the worktree is in the trash      | finishing the drop                     |
+//! | `deleting` | all but unlinking the trash       | deleting the trash (`background`)      |
 
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +28,7 @@ pub enum Phase {
     Begin,
     Saved,
     Removing,
+    Deleting,
 }
 
 /// What the journal keeps of a drop.
@@ -42,6 +44,8 @@ pub struct Request {
     /// Drop even when the task holds work (it is saved first).
     pub force: bool,
     pub stop_processes: bool,
+    /// Delete the worktree's files before returning, even with `par.removeInBackground`.
+    pub foreground: bool,
     /// preDrop, once the user agreed and before anything changes.
     pub hooks: Hooks,
     /// Refuse when the worktree holds uncommitted or untracked changes, and keep the task when
@@ -123,21 +127,25 @@ pub fn drop_task(
             )));
         }
     }
-    if let Some(work) = held_work(repo, record)? {
-        if !req.force {
-            ui.note(&format!(
-                "Task '{name}' holds work that would be thrown away:\n{work}"
-            ));
-            if !ui.interactive {
-                return Err(Error::failed(format!("task '{name}' holds work; not dropping it"))
-                    .hint(format!("'git par drop --force {name}' drops it (the work is saved under refs/par/rescued/ first)")));
-            }
-            if !ui
-                .prompter
-                .confirm(&format!("Drop task '{name}'? Its work is saved first"))?
-            {
-                return Err(Error::failed("cancelled; nothing was changed"));
-            }
+    // With --force nothing is asked, so the look at what it holds (a full stat pass over the
+    // worktree) is skipped: the rescue below saves whatever that is anyway.
+    let held = match req.force {
+        true => None,
+        false => held_work(repo, record)?,
+    };
+    if let Some(work) = held {
+        ui.note(&format!(
+            "Task '{name}' holds work that would be thrown away:\n{work}"
+        ));
+        if !ui.interactive {
+            return Err(Error::failed(format!("task '{name}' holds work; not dropping it"))
+                .hint(format!("'git par drop --force {name}' drops it (the work is saved under refs/par/rescued/ first)")));
+        }
+        if !ui
+            .prompter
+            .confirm(&format!("Drop task '{name}'? Its work is saved first"))?
+        {
+            return Err(Error::failed("cancelled; nothing was changed"));
         }
     }
     cleanup::check()?;
@@ -197,11 +205,11 @@ pub fn drop_task(
     removal
         .safe
         .extend(saved.as_deref().and_then(|r| super::commit_of(repo, r)));
-    let late = match super::teardown(repo, ui, &mut journal, &removal, owned) {
-        Ok(late) => late,
+    let (late, pending) = match super::teardown(repo, &mut journal, &removal, owned) {
+        Ok(done) => done,
         Err(err) => return Err(super::settle_journal(journal, err)),
     };
-    journal.done()?;
+    super::background::settle(repo, ui, journal, pending, req.foreground)?;
     ui.note(&format!("Dropped task '{name}'."));
     if let Some(saved) = &saved {
         ui.note(&format!(
@@ -219,7 +227,6 @@ pub fn drop_task(
     Ok(saved.or(late))
 }
 
-/// A drop saves the work before it removes anything, so after a crash it is always finished.
 /// What [`recover`] would do, for `recover --dry-run`: a drop always goes forward.
 pub fn intent(op: &Journaled) -> String {
     let task = &op.subject.task;
@@ -230,10 +237,21 @@ pub fn intent(op: &Journaled) -> String {
         Phase::Saved | Phase::Removing => format!(
             "finish it: the work of task '{task}' was saved, so the rest of its worktree and branch are removed"
         ),
+        Phase::Deleting => format!(
+            "finish it: task '{task}' was dropped; the rest of its removed worktree is deleted"
+        ),
     }
 }
 
+/// A drop saves the work before it removes anything, so after a crash it is always finished.
 pub fn recover(repo: &Repo, ui: &mut Ui, id: &str, op: &Journaled) -> Result<Vec<String>> {
+    if op.phase == Phase::Deleting {
+        super::background::delete_trash(repo, ui, id, &op.subject)?;
+        return Ok(vec![format!(
+            "deleted the removed worktree of task '{}'",
+            op.subject.task
+        )]);
+    }
     let base_tip = task::load(repo, &op.subject.task)
         .and_then(|r| r.base)
         .and_then(|b| repo.branch_tip(&b));

@@ -12,6 +12,7 @@
 //! | `begin`    | checks passed, merge about to happen| undoing a half-made merge of ours    |
 //! | `merged`   | the target holds the task's work    | taking the task apart                |
 //! | `removing` | the worktree is in the trash        | taking the task apart                |
+//! | `deleting` | all but unlinking the trash         | deleting the trash (`background`)    |
 
 use std::path::PathBuf;
 
@@ -39,6 +40,7 @@ pub enum Phase {
     Begin,
     Merged,
     Removing,
+    Deleting,
 }
 
 /// What the journal keeps of a finish.
@@ -68,6 +70,8 @@ pub struct Request {
     pub keep: bool,
     pub dry_run: bool,
     pub stop_processes: bool,
+    /// Delete the worktree's files before returning, even with `par.removeInBackground`.
+    pub foreground: bool,
     /// preFinish before anything changes, postFinish once the task is finished.
     pub hooks: Hooks,
 }
@@ -246,10 +250,12 @@ pub fn finish(
         ));
     } else {
         match take_apart(repo, ui, &mut journal, removal, discard) {
-            Ok(saved) => outcome.rescue = saved,
+            Ok((saved, pending)) => {
+                outcome.rescue = saved;
+                super::background::settle(repo, ui, journal, pending, req.foreground)?;
+            }
             Err(err) => return Err(super::settle_journal(journal, err)),
         }
-        journal.done()?;
         outcome.removed = true;
         ui.note(&format!(
             "Removed the worktree {} and branch '{}'.",
@@ -287,7 +293,7 @@ fn take_apart(
     journal: &mut Journal,
     mut removal: Removal,
     discarded: bool,
-) -> Result<Option<String>> {
+) -> Result<(Option<String>, Option<super::gate::Trashed>)> {
     let record = removal.record;
     let task_tip = removal.tip.map(|t| t.to_string());
     let target_tip = match &journal.entry.op {
@@ -315,13 +321,13 @@ fn take_apart(
     // Changes were checked before the merge; any that appear since are found by the look
     // after the worktree is moved aside, which then puts it back and keeps the task.
     removal.keep_if_changed = !discarded;
-    let late = super::teardown(repo, ui, journal, &removal, owned)?;
+    let (late, pending) = super::teardown(repo, journal, &removal, owned)?;
     if let Some(late) = &late {
         ui.note(&format!(
             "Files that changed while it was being removed are saved as {late}"
         ));
     }
-    Ok(saved.or(late))
+    Ok((saved.or(late), pending))
 }
 
 /// The task's worktree must still have the task's branch checked out: an agent that switched
@@ -408,6 +414,13 @@ fn undo_merge(op: &Journaled) -> Result<Vec<String>> {
 /// A finish whose process is gone: taken apart when the merge is in, else its half-made
 /// merge (if provably its own) is undone.
 pub fn recover(repo: &Repo, ui: &mut Ui, id: &str, op: &Journaled) -> Result<Vec<String>> {
+    if op.phase == Phase::Deleting {
+        super::background::delete_trash(repo, ui, id, &op.subject)?;
+        return Ok(vec![format!(
+            "deleted the removed worktree of task '{}'",
+            op.subject.task
+        )]);
+    }
     let mut done = undo_merge(op)?;
     if merged(repo, op)? {
         // Past the point of no return: the merge is in, so finish taking the task apart.
@@ -443,6 +456,11 @@ fn merged(repo: &Repo, op: &Journaled) -> Result<bool> {
 /// What [`recover`] would do, for `recover --dry-run`.
 pub fn intent(repo: &Repo, op: &Journaled) -> String {
     let task = &op.subject.task;
+    if op.phase == Phase::Deleting {
+        return format!(
+            "finish it: task '{task}' was finished; the rest of its removed worktree is deleted"
+        );
+    }
     match merged(repo, op) {
         Ok(true) => format!(
             "finish it: '{}' holds the merge, so task '{task}' is taken apart (its worktree and branch go, anything they hold that is not merged is saved first)",

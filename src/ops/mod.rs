@@ -6,6 +6,7 @@
 //! not be touched because the user or another process owns it is found by [`guard`]; one
 //! command works in a task at a time through [`lease`].
 
+pub mod background;
 pub mod carry;
 pub mod drop;
 pub mod finish;
@@ -100,13 +101,14 @@ pub fn check_removal(repo: &Repo, r: &Removal) -> Result<Option<Owned>> {
 /// for files that appeared since the rescue, then git's record of it, the branch and the
 /// task record go, and the trash is deleted. The journal knows the folder's identity before
 /// the rename, so a crash anywhere leaves something `git par recover` finishes.
+/// Returns the rescue of late changes, if any, and the trashed worktree still to delete
+/// (see [`background::settle`]).
 pub fn teardown(
     repo: &Repo,
-    ui: &mut Ui,
     journal: &mut Journal,
     r: &Removal,
     owned: Option<Owned>,
-) -> Result<Option<String>> {
+) -> Result<(Option<String>, Option<gate::Trashed>)> {
     let record = r.record;
     let identity = owned.as_ref().map(Owned::identity);
     journal.update(|op| op.set_removing(identity))?;
@@ -163,16 +165,15 @@ pub fn teardown(
         delete_branch(repo, &record.branch, tip)?;
     }
     task::remove(repo, &record.task)?;
-    if let Some(trashed) = trashed {
-        trashed.delete(ui)?;
+    if trashed.is_none() {
+        remove_task_dirs(repo, record.worktree_dir.as_deref(), &record.created_dirs);
     }
-    remove_task_dirs(repo, record.worktree_dir.as_deref(), &record.created_dirs);
-    Ok(late)
+    Ok((late, trashed))
 }
 
 /// The folders `start` made for a task (the worktree dir among them when that start made it),
 /// each removed only when empty.
-fn remove_task_dirs(repo: &Repo, worktree_dir: Option<&Path>, created: &[PathBuf]) {
+pub(crate) fn remove_task_dirs(repo: &Repo, worktree_dir: Option<&Path>, created: &[PathBuf]) {
     let dir = worktree_dir
         .map(Path::to_path_buf)
         .unwrap_or_else(|| repo.worktree_dir());
@@ -213,6 +214,32 @@ impl Op {
             Op::Finish(op) => op.phase = finish::Phase::Merged,
             Op::Drop(op) => op.phase = drop::Phase::Saved,
             _ => {}
+        }
+    }
+
+    /// Everything is done but deleting the trashed worktree (see [`background`]).
+    fn set_deleting(&mut self) {
+        match self {
+            Op::Finish(op) => op.phase = finish::Phase::Deleting,
+            Op::Drop(op) => op.phase = drop::Phase::Deleting,
+            _ => {}
+        }
+    }
+
+    pub fn deleting(&self) -> bool {
+        match self {
+            Op::Finish(op) => op.phase == finish::Phase::Deleting,
+            Op::Drop(op) => op.phase == drop::Phase::Deleting,
+            _ => false,
+        }
+    }
+
+    /// The task a finish or drop takes apart.
+    pub fn subject(&self) -> Option<&Subject> {
+        match self {
+            Op::Finish(op) => Some(&op.subject),
+            Op::Drop(op) => Some(&op.subject),
+            _ => None,
         }
     }
 

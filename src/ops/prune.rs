@@ -370,6 +370,7 @@ pub fn prune_task(
         force: true,
         stop_processes: false,
         only_clean: true,
+        foreground: false,
         // Each task pruned is a drop: its preDrop hooks run (a failing one keeps it).
         hooks: hooks.clone(),
     };

@@ -365,7 +365,7 @@ fn checkout_and_carry(
 ) -> Result<()> {
     cleanup::check()?;
     advance(journal, Phase::CheckingOut)?;
-    checkout(ui, path, base)?;
+    checkout(ui, path, base, repo.config.checkout_workers)?;
     advance(journal, Phase::CheckedOut)?;
     cleanup::failpoint("start:checkout");
     cleanup::check()?;
@@ -574,10 +574,15 @@ impl<T> Drop for Background<T> {
 
 /// Fills the new worktree exactly as `git worktree add` does after registering it: `git reset
 /// --hard --no-recurse-submodules` (filters, LFS, eol rules, sparse checkout all apply), then
-/// the post-checkout hook with the arguments `git worktree add` gives it.
-fn checkout(ui: &Ui, path: &Path, head: git2::Oid) -> Result<()> {
+/// the post-checkout hook with the arguments `git worktree add` gives it. The files are
+/// written by `workers` parallel workers (`par.checkoutWorkers`, as git's `checkout.workers`:
+/// 0 is one per core), however small the checkout: git's threshold of 100 files is for
+/// checkouts that update a few files, and a new worktree writes them all.
+fn checkout(ui: &Ui, path: &Path, head: git2::Oid, workers: i64) -> Result<()> {
     let what = || format!("could not check out the worktree at {}", path.display());
-    let mut reset = vec!["reset", "--hard", "--no-recurse-submodules"];
+    let workers = format!("checkout.workers={workers}");
+    let mut reset = vec!["-c", &workers, "-c", "checkout.thresholdForParallelism=1"];
+    reset.extend(["reset", "--hard", "--no-recurse-submodules"]);
     if !ui.stderr_is_terminal {
         reset.push("--quiet");
     }

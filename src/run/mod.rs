@@ -332,6 +332,7 @@ pub fn finish_task(
         keep: false,
         dry_run: false,
         stop_processes: false,
+        foreground: false,
         hooks,
     };
     let outcome = finish::finish(repo, ui, lease, record, &request)?;
@@ -358,6 +359,7 @@ pub fn remove_empty(repo: &Repo, ui: &mut Ui, lease: &Lease, record: &TaskRecord
         stop_processes: false,
         hooks: hooks::Hooks::on_terminal(false),
         only_clean: false,
+        foreground: false,
     };
     drop::drop_task(repo, ui, lease, record, &request).map(|_| ())
 }

@@ -12,6 +12,8 @@ fn drop_of_a_clean_task_saves_nothing_and_removes_everything() {
     assert_eq!(env.branches(), vec!["main"]);
     assert_eq!(env.worktrees(), vec![env.repo()]);
     assert!(env.par_refs().is_empty());
+    // The files go in the background (par.removeInBackground): wait for them.
+    env.wait_for_background();
     assert!(!env.root().join("repo.par").exists());
 }
 

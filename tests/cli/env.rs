@@ -12,6 +12,14 @@ pub struct TestEnv {
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_git-par");
 
+impl Drop for TestEnv {
+    /// Lets the background deletions that finish and drop started end before the temp dir
+    /// is deleted under them.
+    fn drop(&mut self) {
+        self.wait_for_background();
+    }
+}
+
 /// What a command printed and how it ended.
 pub struct Run {
     pub code: i32,
@@ -106,6 +114,47 @@ impl TestEnv {
         self.root().join("repo")
     }
 
+    /// Waits until no process holds a journal entry's lock (the background deletions of
+    /// finish and drop), as `git par recover --wait` does, without recovering anything.
+    pub fn wait_for_background(&self) {
+        // A test may have stopped one (a SIGSTOP failpoint) and failed before resuming it.
+        for pid in self.deleters() {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGCONT,
+            );
+        }
+        let dir = self.dir.path().join("repo/.git/par/journal");
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if entry.path().extension().is_some_and(|x| x == "lock") {
+                if let Ok(file) = fs::File::open(entry.path()) {
+                    let _ = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockShared);
+                }
+            }
+        }
+    }
+
+    /// The detached deletion processes (`git-par __delete-trash`) working in this test's
+    /// repository now.
+    pub fn deleters(&self) -> Vec<i32> {
+        let root = self.root();
+        let Ok(procs) = fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        procs
+            .flatten()
+            .filter_map(|e| e.file_name().to_string_lossy().parse::<i32>().ok())
+            .filter(|pid| {
+                let cmd = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                let cwd = fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
+                String::from_utf8_lossy(&cmd).contains("__delete-trash") && cwd.starts_with(&root)
+            })
+            .collect()
+    }
+
     /// Where tasks go by default: `../repo.par/<task>`.
     pub fn task_path(&self, task: &str) -> PathBuf {
         self.root().join("repo.par").join(task)
@@ -174,6 +223,8 @@ impl TestEnv {
     /// Everything a test compares to say "the repository is as it was": refs, worktrees,
     /// the stash, the worktree dir's folders, git-par's journal and the main worktree's status.
     pub fn state(&self) -> String {
+        // A background deletion still at work is no state of the repository's.
+        self.wait_for_background();
         let listing = |dir: PathBuf| -> String {
             let mut names: Vec<String> = fs::read_dir(dir)
                 .map(|d| {

@@ -82,6 +82,7 @@ fn finish_completes_despite(failpoint: &str, signal: i32) {
         run.stderr
     );
     assert_eq!(env.branches(), vec!["main"]);
+    env.wait_for_background();
     assert!(!env.root().join("repo.par").exists());
     assert_eq!(env.read("repo/f"), "x\n");
     env.assert_nothing_to_recover();
@@ -140,6 +141,7 @@ fn signal_during_a_git_command_after_the_rescue_still_completes_the_drop() {
     env.par_failing("drop:saved=SIGTERM+git", ["drop", "--force", "t"])
         .killed_by(SIGTERM);
     assert_eq!(env.branches(), vec!["main"]);
+    env.wait_for_background();
     assert!(!env.root().join("repo.par").exists());
     env.assert_nothing_to_recover();
 }

@@ -2,6 +2,8 @@
 //! repositories in temporary folders.
 
 mod attacks;
+mod background;
+mod checkout;
 mod concurrency;
 mod conflicts;
 mod copy_ignored;
@@ -13,6 +15,8 @@ mod hooks;
 mod interrupt;
 mod lifecycle;
 mod list;
+mod list_fsmonitor;
+mod list_live;
 mod model;
 mod native;
 mod newcomer;

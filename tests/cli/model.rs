@@ -222,7 +222,8 @@ fn nothing_is_lost() {
         if let Err(failure) = result {
             let report = model.report(&failure);
             if settings.keep {
-                eprintln!("kept {}", model.env.dir.keep().display());
+                model.env.dir.disable_cleanup(true);
+                eprintln!("kept {}", model.env.dir.path().display());
             }
             panic!("{report}");
         }
