@@ -318,6 +318,8 @@ pub fn spawn_detached(
             }
             libc::setpriority(libc::PRIO_PROCESS, 0, NICENESS);
             // IOPRIO_WHO_PROCESS, this process, IOPRIO_CLASS_BE << 13 | level 7 (the lowest).
+            // Linux only; elsewhere the CPU niceness is all the deletion yields.
+            #[cfg(target_os = "linux")]
             libc::syscall(libc::SYS_ioprio_set, 1, 0, (2 << 13) | 7);
             match libc::fork() {
                 -1 => fail(),
