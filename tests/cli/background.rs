@@ -26,15 +26,7 @@ fn slots(env: &TestEnv) -> Vec<PathBuf> {
 }
 
 fn journal(env: &TestEnv) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(env.repo().join(".git/par/journal"))
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
+    crate::env::names_in(&env.repo().join(".git/par/journal"))
 }
 
 /// The one detached process of this test, once it has stopped itself at its failpoint.

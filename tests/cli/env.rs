@@ -225,17 +225,7 @@ impl TestEnv {
     pub fn state(&self) -> String {
         // A background deletion still at work is no state of the repository's.
         self.wait_for_background();
-        let listing = |dir: PathBuf| -> String {
-            let mut names: Vec<String> = fs::read_dir(dir)
-                .map(|d| {
-                    d.flatten()
-                        .map(|e| e.file_name().to_string_lossy().into_owned())
-                        .collect()
-                })
-                .unwrap_or_default();
-            names.sort();
-            names.join(",")
-        };
+        let listing = |dir: PathBuf| names_in(&dir).join(",");
         [
             self.git_out(["for-each-ref", "--format=%(refname) %(objectname)"]),
             self.git_out(["worktree", "list", "--porcelain"]),
@@ -346,4 +336,17 @@ impl TestEnv {
             .map(str::to_string)
             .collect()
     }
+}
+
+/// The names in folder `dir`, sorted (none when it cannot be read).
+pub fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
 }

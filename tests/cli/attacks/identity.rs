@@ -303,17 +303,7 @@ fn recover_deletes_another_tasks_worktree_named_as_a_journal_task_path() {
 
 /// Everything `start` must leave as it was when it refuses a setting.
 fn untouched(env: &TestEnv) -> String {
-    let listing = |dir: &Path| -> String {
-        let mut names: Vec<String> = fs::read_dir(dir)
-            .map(|d| {
-                d.flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        names.sort();
-        names.join(",")
-    };
+    let listing = |dir: &Path| crate::env::names_in(dir).join(",");
     format!(
         "{}\nroot: {}\nrepo: {}\ngit dir: {}\ntasks: {}\nobjects: {:?}\ninfo: {:?}",
         env.state(),
