@@ -195,6 +195,35 @@ impl Before {
         for id in ids(env, &root.join("repo"), &["rev-list", "--all", "--reflog"]) {
             commits.insert(id, "repo".to_string());
         }
+        // A sync carrying uncommitted changes keeps them in a commit of its own under
+        // refs/par/carrying/<task> while they are out of the worktree, and drops it once they
+        // are back. What must survive is what that commit carries, not the commit: its files
+        // must be in a worktree or a commit afterwards.
+        let mut blobs = BTreeMap::new();
+        let carried = ids(
+            env,
+            &root.join("repo"),
+            &[
+                "rev-list",
+                "--glob=refs/par/carrying/*",
+                "--not",
+                "--exclude=refs/par/carrying/*",
+                "--all",
+            ],
+        );
+        for id in carried {
+            commits.remove(&id);
+            let tree = env
+                .command("git", &root.join("repo"))
+                .args(["ls-tree", "-r", "--format=%(objecttype) %(objectname)", &id])
+                .output()
+                .expect("run git");
+            for line in String::from_utf8_lossy(&tree.stdout).lines() {
+                if let Some(blob) = line.strip_prefix("blob ").filter(|b| *b != EMPTY_BLOB) {
+                    blobs.insert(blob.to_string(), format!("the changes carried in {id}"));
+                }
+            }
+        }
         let scan = Scan::take(root, false);
         for repo in &scan.repos {
             for id in ids(env, repo, &["rev-list", "--all", "--reflog"]) {
@@ -203,7 +232,6 @@ impl Before {
                     .or_insert_with(|| format!("nested repository {}", rel(root, repo)));
             }
         }
-        let mut blobs = BTreeMap::new();
         for (file, blob) in scan.files.iter().zip(hash_files(env, root, &scan.files)) {
             // An empty file holds no bytes to lose; a killed checkout leaves such files.
             if let Some(blob) = blob.filter(|b| b != EMPTY_BLOB) {
