@@ -37,6 +37,8 @@ pub enum Refusal {
     NoSpace,
     /// Processes work inside the task's worktree.
     InUse,
+    /// A hook failed (the task it ran for stands).
+    HookFailed,
 }
 
 #[derive(Debug)]

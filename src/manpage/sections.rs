@@ -172,6 +172,7 @@ fn run_outcomes() -> Vec<Block> {
         item("no-space", "The task's checkout did not fit on the disk, even once every other task was done."),
         item("interrupted", "The run got SIGINT, SIGTERM or SIGHUP while the task was in hand."),
         item("not-started", "The command never ran: the task could not be taken (another git par works in it), created or entered, or the command could not be started."),
+        item("hook-failed", "The task was created, but its postStart hook failed: the task is kept as the hook left it (with its path), and the command was not run in it. Unlike the tasks the run creates for its commands, it is never removed for holding no work."),
         item("in-use", "Processes still work inside the task's worktree, so --finish could not take it apart."),
         item("finish-failed", "--finish failed for another reason; error says which."),
         p("A task whose command succeeded and that was not asked to finish is kept with no reason (null). A task created by the run whose command failed or timed out and that holds no work is removed."),

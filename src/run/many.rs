@@ -80,7 +80,7 @@ struct Slot {
 }
 
 /// What a creating thread hands back: the lease, the task (or why not), what it printed.
-type Created = (Lease, Result<(TaskRecord, bool)>, String);
+type Created = (Lease, Result<super::Prepared>, String);
 
 /// What a finishing thread hands back: the lease, the branch merged into and where it
 /// points now (or why not), what it printed.

@@ -18,7 +18,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::cli::{FinishChanges, StartChanges};
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::git::Repo;
 use crate::ops::lease::Lease;
 use crate::ops::{drop, finish, start};
@@ -72,8 +72,17 @@ pub fn lease(repo: &Repo, ui: &mut Ui, settings: &Settings, task: &str) -> Resul
     )
 }
 
+/// A task ready for its command, or created and kept without it.
+pub struct Prepared {
+    pub record: TaskRecord,
+    /// This run created it.
+    pub created: bool,
+    /// Its postStart hook failed: the task stands, and its command is not run in it.
+    pub hook_failed: Option<Error>,
+}
+
 /// The task's record, created first (as `git par start` would) when `--start` asks for it
-/// and it does not exist. The flag says whether this run created it.
+/// and it does not exist.
 pub fn prepare(
     repo: &Repo,
     ui: &mut Ui,
@@ -81,9 +90,13 @@ pub fn prepare(
     lease: &Lease,
     task: &str,
     output: hooks::Output,
-) -> Result<(TaskRecord, bool)> {
+) -> Result<Prepared> {
     if let Some(record) = task::load(repo, task) {
-        return Ok((record, false));
+        return Ok(Prepared {
+            record,
+            created: false,
+            hook_failed: None,
+        });
     }
     if !settings.start {
         return Err(
@@ -104,11 +117,18 @@ pub fn prepare(
     };
     let started = start::start(repo, ui, lease, &request)?;
     crate::commands::start::report(ui, &started);
-    if let Some(err) = started.hook_failed {
-        // Its setup failed: the command is not run in it, and the task is kept.
-        return Err(err.hint(format!("task '{task}' was created and is kept")));
-    }
-    Ok((started.record, true))
+    // Its setup failed: the command is not run in it, and the task is kept.
+    let hook_failed = started.hook_failed.map(|err| {
+        err.hint(format!(
+            "task '{task}' was created and is kept; its command was not run"
+        ))
+        .because(Refusal::HookFailed)
+    });
+    Ok(Prepared {
+        record: started.record,
+        created: true,
+        hook_failed,
+    })
 }
 
 /// Refuses a task whose worktree folder is gone: the command would run nowhere.

@@ -39,6 +39,9 @@ pub enum Reason {
     Interrupted,
     /// The command never ran: the task could not be taken, created or entered.
     NotStarted,
+    /// The command never ran: the task was created, but its postStart hook failed; the
+    /// task is kept as the hook left it.
+    HookFailed,
     /// Processes still work inside the task's worktree, so it could not be taken apart.
     InUse,
     /// The finish failed for another reason (its `error` says which).
@@ -56,6 +59,7 @@ impl Reason {
             Reason::NoSpace => "no-space",
             Reason::Interrupted => "interrupted",
             Reason::NotStarted => "not-started",
+            Reason::HookFailed => "hook-failed",
             Reason::InUse => "in-use",
             Reason::FinishFailed => "finish-failed",
         }
@@ -72,7 +76,7 @@ impl Reason {
             Some(Refusal::HeadMoved) => Reason::HeadMoved,
             Some(Refusal::NoSpace) => Reason::NoSpace,
             Some(Refusal::InUse) => Reason::InUse,
-            None => Reason::FinishFailed,
+            Some(Refusal::HookFailed) | None => Reason::FinishFailed,
         }
     }
 
@@ -81,6 +85,7 @@ impl Reason {
         match (err.kind, err.refusal) {
             (Kind::Interrupted(_), _) => Reason::Interrupted,
             (_, Some(Refusal::NoSpace)) => Reason::NoSpace,
+            (_, Some(Refusal::HookFailed)) => Reason::HookFailed,
             _ => Reason::NotStarted,
         }
     }
@@ -130,6 +135,7 @@ mod tests {
             Reason::NoSpace,
             Reason::Interrupted,
             Reason::NotStarted,
+            Reason::HookFailed,
             Reason::InUse,
             Reason::FinishFailed,
         ];
@@ -153,5 +159,7 @@ mod tests {
         let space = Error::failed("x").because(Refusal::NoSpace);
         assert_eq!(Reason::of_start(&space), Reason::NoSpace);
         assert_eq!(Reason::of_start(&Error::failed("x")), Reason::NotStarted);
+        let hook = Error::failed("x").because(Refusal::HookFailed);
+        assert_eq!(Reason::of_start(&hook), Reason::HookFailed);
     }
 }

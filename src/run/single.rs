@@ -84,8 +84,17 @@ impl One<'_> {
         if task::load(repo, &task).is_none() {
             self.events.emit(ui, &task, Event::Creating);
         }
-        let (record, created) =
-            super::prepare(repo, ui, settings, &lease, &task, Output::Terminal)?;
+        let super::Prepared {
+            record,
+            created,
+            hook_failed,
+        } = super::prepare(repo, ui, settings, &lease, &task, Output::Terminal)?;
+        if let Some(err) = hook_failed {
+            // Created, but not for this run to remove: the hook's user decides.
+            self.events
+                .emit(ui, &task, Event::Created { path: record.path });
+            return Err(err);
+        }
         if created {
             let entry = CreatedTask {
                 task: task.clone(),

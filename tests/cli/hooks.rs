@@ -302,3 +302,102 @@ fn prune_runs_pre_drop_for_each_task_and_keeps_one_whose_hook_fails() {
     env.par(["prune", "--no-hooks"]).ok();
     assert!(!env.task_path("guarded").exists());
 }
+
+/// Regression: a task of a run whose postStart hook failed was reported "not started" and, in
+/// the summary, "(not-started): not created", though it was created and kept. Now it is
+/// reported as created (an event) and kept with reason hook-failed, its path and what it holds,
+/// in the summary, the events and `--json`; the other task runs as usual.
+#[test]
+fn a_run_reports_a_task_whose_post_start_hook_failed_as_created_and_kept() {
+    let env = TestEnv::new();
+    add_hook(&env, "postStart", "test \"$GIT_PAR_TASK\" != bad");
+    let file = env.root().join("events.jsonl");
+    let run = env
+        .par([
+            "run",
+            "--start",
+            "good",
+            "bad",
+            "--json",
+            "--events",
+            file.to_str().expect("path"),
+            "--",
+            "true",
+        ])
+        .code(1);
+    let bad = env.task_path("bad");
+    assert!(bad.join("README").exists(), "the task stands");
+    assert!(
+        run.stderr.contains(&format!(
+            "\n  bad (hook-failed): no work, {}, log ",
+            bad.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("not created"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("hint: task 'bad' was created and is kept; its command was not run"),
+        "{}",
+        run.stderr
+    );
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let task = |name: &str| {
+        json["tasks"]
+            .as_array()
+            .expect("tasks")
+            .iter()
+            .find(|t| t["task"] == name)
+            .cloned()
+            .expect("task in json")
+    };
+    let (good, bad_json) = (task("good"), task("bad"));
+    assert_eq!(good["exit"], 0, "{good}");
+    assert_eq!(bad_json["outcome"], "kept", "{bad_json}");
+    assert_eq!(bad_json["reason"], "hook-failed", "{bad_json}");
+    assert_eq!(bad_json["path"], bad.to_str().expect("path"), "{bad_json}");
+    assert_eq!(bad_json["holds"], "no work", "{bad_json}");
+    assert!(
+        bad_json["exit"].is_null(),
+        "the command never ran: {bad_json}"
+    );
+    // The hook's output is in the task's log.
+    assert!(bad_json["log"].is_string(), "{bad_json}");
+    let events: Vec<serde_json::Value> = fs::read_to_string(&file)
+        .expect("events")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("event"))
+        .filter(|e: &serde_json::Value| e["task"] == "bad")
+        .collect();
+    let kinds: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["queued", "creating", "created", "kept"],
+        "{events:?}"
+    );
+    assert_eq!(events[3]["reason"], "hook-failed");
+    assert_eq!(events[3]["path"], bad.to_str().expect("path"));
+}
+
+/// The same with one task: the command does not run, and the task is kept with its path.
+#[test]
+fn a_one_task_run_whose_post_start_hook_failed_keeps_the_task_with_its_path() {
+    let env = TestEnv::new();
+    add_hook(&env, "postStart", "exit 3");
+    let run = env
+        .par(["run", "--start", "t", "--json", "--", "touch", "ran"])
+        .code(1);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let t = &json["tasks"][0];
+    assert_eq!(t["reason"], "hook-failed", "{t}");
+    assert_eq!(t["path"], env.task_path("t").to_str().expect("path"), "{t}");
+    assert!(
+        !env.task_path("t").join("ran").exists(),
+        "the command never ran"
+    );
+    assert!(
+        env.task_path("t").join("README").exists(),
+        "the task stands"
+    );
+}

@@ -35,7 +35,7 @@ impl Run<'_> {
         ui: &mut Ui,
         i: usize,
         lease: Lease,
-        result: Result<(TaskRecord, bool)>,
+        result: Result<run::Prepared>,
         printed: &str,
     ) {
         self.creating -= 1;
@@ -47,14 +47,33 @@ impl Run<'_> {
             }
         });
         match result {
-            Ok((record, created)) => {
-                if created {
+            Ok(prepared) => {
+                let run::Prepared {
+                    record,
+                    created,
+                    hook_failed,
+                } = prepared;
+                // A task whose postStart hook failed is kept whatever it holds: the run does
+                // not count it among those it may remove.
+                if created && hook_failed.is_none() {
                     self.note_created(&record);
                 }
                 let path = record.path.clone();
+                self.slots[i].before = holdings::tip(self.repo, &record);
                 self.slots[i].record = Some(record);
-                self.slots[i].created = created;
+                self.slots[i].created = created && hook_failed.is_none();
                 self.emit(ui, i, Event::Created { path });
+                if let Some(err) = hook_failed {
+                    self.view.with_ui(ui, |ui| ui.error(&err));
+                    // The hook wrote there.
+                    self.slots[i].report.log = Some(self.log_path(&self.slots[i].name));
+                    self.inspect(i, None);
+                    self.slots[i]
+                        .report
+                        .keep(Some(Reason::HookFailed), Some(&err));
+                    self.settle(ui, i, Mark::Bad);
+                    return;
+                }
                 if cleanup::pending().is_none() {
                     self.start_command(ui, i);
                 }
