@@ -14,7 +14,8 @@ const BLOCK: u64 = 4096;
 /// What one inode takes in the inode table (ext4's default).
 const INODE: u64 = 256;
 
-fn on_disk(size: u64) -> u64 {
+/// What a file of `size` bytes takes on disk, its inode included.
+pub fn on_disk(size: u64) -> u64 {
     size.div_ceil(BLOCK) * BLOCK + INODE
 }
 
@@ -48,10 +49,7 @@ pub fn checkout_size(repo: &Repository, commit: Oid) -> Result<u64> {
 
 /// Bytes free for us on the file system holding `path` (or its nearest existing parent).
 pub fn available(path: &Path) -> Result<u64> {
-    let mut dir = path;
-    while !dir.exists() {
-        dir = dir.parent().unwrap_or(Path::new("/"));
-    }
+    let dir = nearest_existing(path);
     let stat = statvfs(dir).map_err(|e| {
         Error::failed(format!(
             "could not read free space at {}: {e}",
@@ -59,6 +57,15 @@ pub fn available(path: &Path) -> Result<u64> {
         ))
     })?;
     Ok(stat.blocks_available() as u64 * stat.fragment_size() as u64)
+}
+
+/// `path`, or its nearest parent that exists: where a folder about to be made will be.
+pub fn nearest_existing(path: &Path) -> &Path {
+    let mut dir = path;
+    while !dir.exists() {
+        dir = dir.parent().unwrap_or(Path::new("/"));
+    }
+    dir
 }
 
 pub fn human(bytes: u64) -> String {
@@ -76,19 +83,43 @@ pub fn human(bytes: u64) -> String {
     }
 }
 
-/// Refuses when the checkout of `commit` at `path` would leave less than `margin` free.
-pub fn ensure(repo: &Repository, commit: Oid, path: &Path, margin: u64, task: &str) -> Result<()> {
-    let needed = checkout_size(repo, commit)?;
-    ensure_free(needed, path, margin, task)
+/// Refuses when the checkout of `commit` at `path`, and `copy` bytes of ignored files copied
+/// into it (`start --copy-ignored`), would leave less than `margin` free.
+pub fn ensure(
+    repo: &Repository,
+    commit: Oid,
+    path: &Path,
+    margin: u64,
+    task: &str,
+    copy: u64,
+) -> Result<()> {
+    let checkout = checkout_size(repo, commit)?;
+    if copy == 0 {
+        return ensure_free(checkout, path, margin, task);
+    }
+    let needs = format!(
+        "its checkout needs about {} and the copy of its ignored files about {}",
+        human(checkout),
+        human(copy)
+    );
+    refuse_if_short(checkout.saturating_add(copy), &needs, path, margin, task).map_err(|e| {
+        e.hint(format!(
+            "or start it without copying them: 'git par start --no-copy-ignored {task}'"
+        ))
+    })
 }
 
 /// Refuses when `needed` bytes at `path` would leave less than `margin` free.
 pub fn ensure_free(needed: u64, path: &Path, margin: u64, task: &str) -> Result<()> {
+    let needs = format!("its checkout needs about {}", human(needed));
+    refuse_if_short(needed, &needs, path, margin, task)
+}
+
+fn refuse_if_short(needed: u64, needs: &str, path: &Path, margin: u64, task: &str) -> Result<()> {
     let free = available(path)?;
     if free < needed.saturating_add(margin) {
         return Err(Error::failed(format!(
-            "not enough disk space for task '{task}': its checkout needs about {} plus a margin of {}, and {} is free at {}",
-            human(needed),
+            "not enough disk space for task '{task}': {needs} plus a margin of {}, and {} is free at {}",
             human(margin),
             human(free),
             path.display()

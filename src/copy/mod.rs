@@ -10,6 +10,8 @@
 //! holding a `.git` (a nested repository or worktree: its objects and index belong to it,
 //! and a copied `.git` file would make a second folder claim to be that worktree).
 
+mod file;
+mod size;
 pub mod tree;
 
 use std::collections::HashSet;
@@ -23,6 +25,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::git::{git, Repo};
+pub use size::needed as space_needed;
 pub use tree::Summary;
 
 /// The file whose patterns select what is copied.

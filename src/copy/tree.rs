@@ -17,9 +17,10 @@ use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::{Arc, Mutex};
 
 use indicatif::ProgressBar;
-use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags, Stat, Timestamps};
+use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
 
+use super::file::{self, times, Modes};
 use crate::cleanup;
 use crate::error::{Error, Result};
 
@@ -48,9 +49,12 @@ struct Batch {
     dst: Arc<OwnedFd>,
     dir: PathBuf,
     names: Vec<CString>,
+    /// How new files in `dst` get their modes.
+    modes: Modes,
 }
 
 struct Shared {
+    modes: Modes,
     /// Cleared at the first file the filesystem cannot clone: the rest are copied.
     try_reflink: AtomicBool,
     stop: AtomicBool,
@@ -97,7 +101,7 @@ impl Shared {
 }
 
 /// A folder's descriptor, opened without following a symlink at its last component.
-fn open_dir(parent: &OwnedFd, name: &CStr) -> rustix::io::Result<OwnedFd> {
+pub(super) fn open_dir(parent: &OwnedFd, name: &CStr) -> rustix::io::Result<OwnedFd> {
     rfs::openat(
         parent,
         name,
@@ -122,15 +126,20 @@ fn cname(name: &OsStr) -> Result<CString> {
         .map_err(|_| Error::failed(format!("bad file name {}", Path::new(name).display())))
 }
 
+/// `name` for a system call: a name holding a NUL byte is no valid name.
+pub(super) fn cstring(name: &OsStr) -> rustix::io::Result<CString> {
+    CString::new(name.as_bytes()).map_err(|_| Errno::INVAL)
+}
+
 /// The folder at `rel` under `root`, each step opened without following symlinks; with
 /// `make`, missing folders are created (a sparse checkout may lack a tracked folder).
-fn open_beneath(root: &OwnedFd, rel: &Path, make: bool) -> rustix::io::Result<OwnedFd> {
+pub(super) fn open_beneath(root: &OwnedFd, rel: &Path, make: bool) -> rustix::io::Result<OwnedFd> {
     let mut dir = rustix::io::dup(root)?;
     for part in rel.components() {
         let Component::Normal(name) = part else {
             return Err(Errno::INVAL);
         };
-        let name = CString::new(name.as_bytes()).map_err(|_| Errno::INVAL)?;
+        let name = cstring(name)?;
         if make {
             match rfs::mkdirat(&dir, name.as_c_str(), Mode::from_raw_mode(0o777)) {
                 Ok(()) | Err(Errno::EXIST) => {}
@@ -169,19 +178,6 @@ pub fn read_small_file(root: &OwnedFd, name: &str, limit: u64) -> Result<Option<
     Ok(Some(bytes))
 }
 
-fn times(stat: &Stat) -> Timestamps {
-    Timestamps {
-        last_access: rfs::Timespec {
-            tv_sec: stat.st_atime as _,
-            tv_nsec: stat.st_atime_nsec as _,
-        },
-        last_modification: rfs::Timespec {
-            tv_sec: stat.st_mtime as _,
-            tv_nsec: stat.st_mtime_nsec as _,
-        },
-    }
-}
-
 /// Copies `entries` (relative to `source`) into `dest`, leaving out everything at a path in
 /// `skip` and every folder that holds a `.git` (another repository or worktree).
 /// `reveal`: when the hidden `progress` bar is to be drawn on stderr (a copy that takes
@@ -195,6 +191,7 @@ pub fn copy(
     reveal: Option<std::time::Instant>,
 ) -> Result<Summary> {
     let shared = Shared {
+        modes: Modes::of_process(),
         try_reflink: AtomicBool::new(true),
         stop: AtomicBool::new(false),
         files: AtomicU64::new(0),
@@ -208,6 +205,10 @@ pub fn copy(
     // Twice the cores: a worker waiting on the disk or the filesystem's log leaves its core
     // to another.
     let workers = std::thread::available_parallelism().map_or(4, |n| (2 * n.get()).clamp(4, 16));
+    let workers = std::env::var("GIT_PAR_COPY_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(workers);
     let (tx, rx) = sync_channel::<Batch>(QUEUE);
     let rx = Mutex::new(rx);
     let mut walker = Walker {
@@ -317,6 +318,7 @@ impl Walker<'_> {
             dst: dst.clone(),
             dir: dir.to_path_buf(),
             names,
+            modes: self.shared.modes.in_folder(dst),
         };
         if self.tx.send(batch).is_err() {
             self.shared.stop.store(true, Ordering::SeqCst);
@@ -456,7 +458,21 @@ fn work(shared: &Shared, rx: &Mutex<Receiver<Batch>>) {
                 // Drain without copying, so the walker is never blocked on a full queue.
                 break;
             }
-            let copied = copy_file(shared, &batch.src, &batch.dst, name);
+            let copied = file::copy(
+                &batch.src,
+                &batch.dst,
+                name,
+                batch.modes,
+                &shared.try_reflink,
+            );
+            if let Ok(c) = &copied {
+                shared.files.fetch_add(1, Ordering::Relaxed);
+                shared.bytes.fetch_add(c.size, Ordering::Relaxed);
+                if c.cloned {
+                    shared.reflinked.fetch_add(1, Ordering::Relaxed);
+                }
+                shared.progress.inc(c.size);
+            }
             // After each file: a long copy of few folders is long after the walk is done.
             shared.reveal_progress();
             if let Err((what, e)) = copied {
@@ -477,78 +493,6 @@ fn work(shared: &Shared, rx: &Mutex<Receiver<Batch>>) {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn copy_file(
-    shared: &Shared,
-    src: &OwnedFd,
-    dst: &OwnedFd,
-    name: &CStr,
-) -> std::result::Result<(), (&'static str, Errno)> {
-    let from = rfs::openat(
-        src,
-        name,
-        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| ("read", e))?;
-    let stat = rfs::fstat(&from).map_err(|e| ("read", e))?;
-    if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
-        return Err(("read", Errno::NXIO));
-    }
-    let to = rfs::openat(
-        dst,
-        name,
-        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::from_raw_mode(0o600),
-    )
-    .map_err(|e| ("create", e))?;
-    let size = stat.st_size as u64;
-    let mut cloned = false;
-    if size > 0 && shared.try_reflink.load(Ordering::Relaxed) {
-        match reflink(&to, &from) {
-            Ok(()) => cloned = true,
-            // Not this filesystem, or not across these two: copy from now on.
-            Err(_) => shared.try_reflink.store(false, Ordering::Relaxed),
-        }
-    }
-    if !cloned && size > 0 {
-        let (mut from_file, mut to_file) = (File::from(from), File::from(to));
-        // std copies with copy_file_range where it can, in the kernel.
-        std::io::copy(&mut from_file, &mut to_file)
-            .map_err(|e| ("copy", Errno::from_io_error(&e).unwrap_or(Errno::IO)))?;
-        finish_file(&to_file, &stat)?;
-    } else {
-        finish_file(&to, &stat)?;
-    }
-    shared.files.fetch_add(1, Ordering::Relaxed);
-    shared.bytes.fetch_add(size, Ordering::Relaxed);
-    if cloned {
-        shared.reflinked.fetch_add(1, Ordering::Relaxed);
-    }
-    shared.progress.inc(size);
-    Ok(())
-}
-
-fn finish_file(
-    to: &impl std::os::fd::AsFd,
-    stat: &Stat,
-) -> std::result::Result<(), (&'static str, Errno)> {
-    rfs::fchmod(to, Mode::from_raw_mode(stat.st_mode & 0o7777))
-        .map_err(|e| ("set the mode of", e))?;
-    rfs::futimens(to, &times(stat)).map_err(|e| ("set the times of", e))
-}
-
-/// Makes `to` share `from`'s extents (FICLONE, Linux). Elsewhere (a macOS port would use
-/// clonefile) it is never possible, and the file is copied.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn reflink(to: &OwnedFd, from: &OwnedFd) -> rustix::io::Result<()> {
-    rfs::ioctl_ficlone(to, from)
-}
-
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn reflink(_to: &OwnedFd, _from: &OwnedFd) -> rustix::io::Result<()> {
-    Err(Errno::OPNOTSUPP)
 }
 
 #[cfg(test)]

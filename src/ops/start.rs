@@ -173,12 +173,18 @@ pub fn start(repo: &Repo, ui: &mut Ui, lease: &Lease, req: &Request) -> Result<S
         }
         _ => None,
     };
-    space::ensure(&repo.git, head, &path, repo.config.min_free_space, task)?;
-    // Worked out before anything is made: a listing that fails leaves nothing to undo.
+    // Worked out before anything is made: a listing that fails leaves nothing to undo, and a
+    // copy that would not fit is refused with the checkout.
     let copy_plan = req
         .copy_ignored
         .then(|| copy::plan(repo, &source, &path, &repo.config.copy_ignored_exclude))
         .transpose()?;
+    let copy_size = match &copy_plan {
+        Some(plan) => copy::space_needed(plan, &path)?,
+        None => 0,
+    };
+    let margin = repo.config.min_free_space;
+    space::ensure(&repo.git, head, &path, margin, task, copy_size)?;
     cleanup::check()?;
 
     // Said after the checkout, but read while it runs: the other core is free meanwhile.

@@ -35,6 +35,11 @@ fn copy_ignored_copies_ignored_files_with_modes_and_times() {
     let env = with_ignored();
     let app = env.repo().join("target/debug/app");
     fs::set_permissions(&app, fs::Permissions::from_mode(0o751)).unwrap();
+    // Modes a usual umask (022) would change: set after the file is made.
+    let lib = env.repo().join("target/debug/deps/lib.rlib");
+    fs::set_permissions(&lib, fs::Permissions::from_mode(0o666)).unwrap();
+    let release = env.repo().join("target/release/app");
+    fs::set_permissions(&release, fs::Permissions::from_mode(0o444)).unwrap();
     let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_000);
     fs::File::options()
         .write(true)
@@ -59,6 +64,10 @@ fn copy_ignored_copies_ignored_files_with_modes_and_times() {
     );
     let meta = fs::metadata(t.join("target/debug/app")).unwrap();
     assert_eq!(meta.permissions().mode() & 0o7777, 0o751);
+    let mode = |rel: &str| fs::metadata(t.join(rel)).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode("target/debug/deps/lib.rlib"), 0o666);
+    assert_eq!(mode("target/release/app"), 0o444);
+    assert_eq!(env.read("repo.par/t/target/release/app"), "release\n");
     assert_eq!(meta.modified().unwrap(), old);
     // The task is clean as git sees it: only ignored files arrived.
     let status = env.git_in("repo.par/t", ["status", "--porcelain"]).ok();
@@ -209,6 +218,56 @@ fn run_start_copies_ignored_files_into_each_new_task() {
     assert!(exists(&env.task_path("b").join(".env")));
 }
 
+/// Regression: the free-space check counted the checkout alone, so a copy of ignored files
+/// that did not fit filled the disk and failed half-way. Now the start refuses before it
+/// makes anything, says how to start without the copy, and without it the task fits.
+#[test]
+fn a_copy_that_would_fill_the_disk_is_refused_before_anything_is_made() {
+    let env = with_ignored();
+    env.write("repo/target/debug/big", &"x".repeat(3 << 20));
+    let disk = env.root().join("disk");
+    let _mounted = match crate::env::Tmpfs::mount(disk.clone(), "2m") {
+        Ok(mounted) => mounted,
+        Err(why) => {
+            let msg = format!("skipped: cannot mount a tmpfs ({why}); run as root");
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "{msg}");
+            eprintln!("{msg}");
+            return;
+        }
+    };
+    let dir = disk.join("tasks");
+    env.git_in(
+        "repo",
+        ["config", "par.worktreeDir", dir.to_str().expect("path")],
+    )
+    .ok();
+    env.git_in("repo", ["config", "par.minFreeSpace", "64k"])
+        .ok();
+    let before = env.state();
+    let run = env.par(["start", "--copy-ignored", "t"]).code(1);
+    assert!(
+        run.stderr
+            .contains("error: not enough disk space for task 't': its checkout needs about")
+            && run
+                .stderr
+                .contains("and the copy of its ignored files about 3.0 MiB"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(
+            "hint: or start it without copying them: 'git par start --no-copy-ignored t'"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.state(), before);
+    assert!(!exists(&dir), "nothing made on the disk");
+    assert_eq!(env.branches(), ["main"]);
+    env.par(["start", "--no-copy-ignored", "t"]).ok();
+    assert!(exists(&dir.join("t/README")));
+}
+
 /// A loop-mounted XFS with reflink=1, unmounted when dropped.
 struct Xfs {
     mount: std::path::PathBuf,
@@ -278,6 +337,10 @@ fn reflink_copy_on_a_loop_mounted_xfs() {
     let big: Vec<u8> = (0..(64u32 << 20)).map(|i| (i % 251) as u8).collect();
     fs::write(repo.join("target/big"), &big).unwrap();
     let free_before = free_bytes(&xfs.mount);
+    // Room for the checkout, not for a 64 MiB copy: a clone takes only inodes, so the
+    // free-space check lets it through.
+    let margin = free_before.saturating_sub(32 << 20).to_string();
+    git(&["config", "par.minFreeSpace", &margin]);
     let mut cmd = env.command(crate::env::BIN, &repo);
     cmd.args(["start", "--copy-ignored", "t"]);
     let out = cmd.output().unwrap();

@@ -537,34 +537,6 @@ fn tasks_are_created_several_at_once_and_merged_while_others_are_still_being_cre
     assert_eq!(env.worktrees().len(), 1);
 }
 
-/// A small tmpfs mounted for one test, unmounted when dropped.
-struct Tmpfs(std::path::PathBuf);
-
-impl Tmpfs {
-    /// Mounts one of `size` (`800k`), or says why it cannot: only root may mount here.
-    fn mount(dir: std::path::PathBuf, size: &str) -> Result<Tmpfs, String> {
-        fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        let out = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(&dir)
-            .output()
-            .map_err(|e| format!("could not run mount: {e}"))?;
-        match out.status.success() {
-            true => Ok(Tmpfs(dir)),
-            false => Err(String::from_utf8_lossy(&out.stderr).trim().to_string()),
-        }
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount")
-            .arg("-l")
-            .arg(&self.0)
-            .status();
-    }
-}
-
 /// On a file system with room for two checkouts, the third task waits until a finished task
 /// frees space, then is created and merged like the others; a task that exists already (and
 /// so needs no space) does not wait behind it.
@@ -575,7 +547,7 @@ fn a_task_that_does_not_fit_waits_for_space_freed_by_finished_tasks() {
     env.commit_all("repo", "big");
     env.par(["start", "x"]).ok();
     let disk = env.root().join("disk");
-    let _mounted = match Tmpfs::mount(disk.clone(), "800k") {
+    let _mounted = match crate::env::Tmpfs::mount(disk.clone(), "800k") {
         Ok(mounted) => mounted,
         Err(why) => {
             assert!(
