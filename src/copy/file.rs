@@ -8,7 +8,7 @@ use std::fs::File;
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use rustix::fs::{self as rfs, FileType, Mode, OFlags, Stat, Timestamps};
+use rustix::fs::{self as rfs, FileType, Mode, OFlags, RawMode, Stat, Timestamps};
 use rustix::io::Errno;
 
 /// What became of one file.
@@ -23,7 +23,7 @@ pub struct Copied {
 pub struct Modes {
     /// The process's umask, when known: files whose mode it leaves alone are created with
     /// their final mode and need no `fchmod`.
-    umask: Option<u32>,
+    umask: Option<RawMode>,
 }
 
 impl Modes {
@@ -41,7 +41,7 @@ impl Modes {
     }
 
     /// The mode to create a file with, and whether it is already the final one.
-    fn create_mode(self, mode: u32) -> (u32, bool) {
+    fn create_mode(self, mode: RawMode) -> (RawMode, bool) {
         match self.umask {
             Some(mask) if mode & (mask | 0o7000) == 0 => (mode, true),
             _ => (0o600, false),
@@ -52,14 +52,14 @@ impl Modes {
 /// The umask, read without changing it (`umask(2)` can only set it, and other threads may
 /// be creating files meanwhile).
 #[cfg(any(target_os = "linux", target_os = "android"))]
-fn umask() -> Option<u32> {
+fn umask() -> Option<RawMode> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find_map(|l| l.strip_prefix("Umask:"))?;
-    u32::from_str_radix(line.trim(), 8).ok()
+    RawMode::from_str_radix(line.trim(), 8).ok()
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn umask() -> Option<u32> {
+fn umask() -> Option<RawMode> {
     None
 }
 
@@ -140,6 +140,7 @@ pub fn copy(
 /// `std::io::copy` does the same with two `statx` and one more `copy_file_range` per file to
 /// learn what the stat already says; it stays the fallback where the kernel cannot copy
 /// between these two files.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 fn copy_data(from: &File, to: &File, size: u64) -> std::result::Result<(), Errno> {
     let mut left = size;
     while left > 0 {
@@ -152,15 +153,24 @@ fn copy_data(from: &File, to: &File, size: u64) -> std::result::Result<(), Errno
             Err(Errno::XDEV | Errno::NOSYS | Errno::INVAL | Errno::OPNOTSUPP | Errno::PERM)
                 if left == size =>
             {
-                use std::io::Read;
-                return std::io::copy(&mut from.take(size), &mut &*to)
-                    .map(|_| ())
-                    .map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::IO));
+                return copy_by_reading(from, to, size)
             }
             Err(e) => return Err(e),
         }
     }
     Ok(())
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn copy_data(from: &File, to: &File, size: u64) -> std::result::Result<(), Errno> {
+    copy_by_reading(from, to, size)
+}
+
+fn copy_by_reading(from: &File, to: &File, size: u64) -> std::result::Result<(), Errno> {
+    use std::io::Read;
+    std::io::copy(&mut from.take(size), &mut &*to)
+        .map(|_| ())
+        .map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::IO))
 }
 
 /// Makes `to` share `from`'s extents (FICLONE, Linux). Elsewhere (a macOS port would use

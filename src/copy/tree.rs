@@ -4,7 +4,8 @@
 //! fails that one open instead of leading outside; new files are made with `O_EXCL`, so
 //! nothing that is already there (a symlink among it) is written through or overwritten.
 //! Files are cloned (`FICLONE`) where the filesystem shares extents, else copied by the
-//! kernel (`copy_file_range`), by several workers at once; modes and times are kept.
+//! kernel (`copy_file_range`), by several workers at once (one file: `file.rs`); modes and
+//! times are kept.
 
 use std::collections::HashSet;
 use std::ffi::{CStr, CString, OsStr};
