@@ -225,24 +225,9 @@ fn run_start_copies_ignored_files_into_each_new_task() {
 fn a_copy_that_would_fill_the_disk_is_refused_before_anything_is_made() {
     let env = with_ignored();
     env.write("repo/target/debug/big", &"x".repeat(3 << 20));
-    let disk = env.root().join("disk");
-    let _mounted = match crate::env::Tmpfs::mount(disk.clone(), "2m") {
-        Ok(mounted) => mounted,
-        Err(why) => {
-            let msg = format!("skipped: cannot mount a tmpfs ({why}); run as root");
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "{msg}");
-            eprintln!("{msg}");
-            return;
-        }
+    let Some((_mounted, disk)) = env.small_disk("2m") else {
+        return;
     };
-    let dir = disk.join("tasks");
-    env.git_in(
-        "repo",
-        ["config", "par.worktreeDir", dir.to_str().expect("path")],
-    )
-    .ok();
-    env.git_in("repo", ["config", "par.minFreeSpace", "64k"])
-        .ok();
     let before = env.state();
     let run = env.par(["start", "--copy-ignored", "t"]).code(1);
     assert!(
@@ -262,10 +247,13 @@ fn a_copy_that_would_fill_the_disk_is_refused_before_anything_is_made() {
         run.stderr
     );
     assert_eq!(env.state(), before);
-    assert!(!exists(&dir), "nothing made on the disk");
+    assert!(
+        crate::env::names_in(&disk).is_empty(),
+        "nothing made on the disk"
+    );
     assert_eq!(env.branches(), ["main"]);
     env.par(["start", "--no-copy-ignored", "t"]).ok();
-    assert!(exists(&dir.join("t/README")));
+    assert!(exists(&disk.join("t/README")));
 }
 
 /// A loop-mounted XFS with reflink=1, unmounted when dropped.
@@ -316,10 +304,9 @@ fn reflink_copy_on_a_loop_mounted_xfs() {
     let xfs = match Xfs::mount(&env) {
         Ok(xfs) => xfs,
         Err(why) => {
-            let msg = format!("skipped: cannot mount a loop XFS here (needs root and mkfs.xfs from xfsprogs): {why}");
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "{msg}");
-            eprintln!("{msg}");
-            return;
+            return crate::env::skipped(&format!(
+                "cannot mount a loop XFS here (needs root and mkfs.xfs from xfsprogs): {why}"
+            ));
         }
     };
     let repo = xfs.mount.join("repo");

@@ -351,6 +351,37 @@ pub fn names_in(dir: &Path) -> Vec<String> {
     names
 }
 
+/// Says why a test that needs what this machine lacks (root, a tool) did not run; under
+/// CI=true that is a failure.
+#[track_caller]
+pub fn skipped(why: &str) {
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
+    eprintln!("skipped: {why}");
+}
+
+impl TestEnv {
+    /// A tmpfs of `size` (`800k`) at `disk/`, where the tasks' worktrees go
+    /// (`par.worktreeDir`, with `par.minFreeSpace` 64k); none where it cannot be mounted.
+    pub fn small_disk(&self, size: &str) -> Option<(Tmpfs, PathBuf)> {
+        let disk = self.root().join("disk");
+        let mounted = match Tmpfs::mount(disk.clone(), size) {
+            Ok(mounted) => mounted,
+            Err(why) => {
+                skipped(&format!("cannot mount a tmpfs ({why}); run as root"));
+                return None;
+            }
+        };
+        self.git_in(
+            "repo",
+            ["config", "par.worktreeDir", disk.to_str().expect("path")],
+        )
+        .ok();
+        self.git_in("repo", ["config", "par.minFreeSpace", "64k"])
+            .ok();
+        Some((mounted, disk))
+    }
+}
+
 /// A small tmpfs mounted for one test, unmounted when dropped.
 pub struct Tmpfs(std::path::PathBuf);
 

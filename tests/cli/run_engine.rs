@@ -546,25 +546,9 @@ fn a_task_that_does_not_fit_waits_for_space_freed_by_finished_tasks() {
     env.write("repo/big", &"0123456789abcdef".repeat(300 * 64));
     env.commit_all("repo", "big");
     env.par(["start", "x"]).ok();
-    let disk = env.root().join("disk");
-    let _mounted = match crate::env::Tmpfs::mount(disk.clone(), "800k") {
-        Ok(mounted) => mounted,
-        Err(why) => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "cannot mount a tmpfs under CI: {why}"
-            );
-            eprintln!("skipped: cannot mount a tmpfs ({why}); run as root to test the disk queue");
-            return;
-        }
+    let Some(_disk) = env.small_disk("800k") else {
+        return;
     };
-    env.git_in(
-        "repo",
-        ["config", "par.worktreeDir", disk.to_str().expect("path")],
-    )
-    .ok();
-    env.git_in("repo", ["config", "par.minFreeSpace", "64k"])
-        .ok();
     let file = env.root().join("events.jsonl");
     let script = "sleep 0.5; echo {task} > {task}.txt && git add . && git commit -qm {task}";
     let run = env
