@@ -311,7 +311,7 @@ fn register(
             ))
         })?;
     let path = record.path.to_string_lossy().into_owned();
-    let list = gate::worktree_list();
+    let list = gate::worktree_list(repo)?;
     git(
         &repo.main_worktree,
         [
