@@ -5,6 +5,7 @@
 //! Snapshots carry changes into a new task (`start --changes`) and save work before anything
 //! is deleted (`refs/par/rescued/…`).
 
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Context, Error, Result};
@@ -255,18 +256,102 @@ impl Snapshot {
         Ok(())
     }
 
-    /// Makes the worktree at `dir` match HEAD again, removing exactly the files this snapshot
-    /// holds (untracked ones included) and nothing ignored. Critical: not cut by Ctrl-C.
-    pub fn clean_out(&self, dir: &Path) -> Result<()> {
+    /// Takes this snapshot's changes out of the worktree at `dir`: each path where it differs
+    /// from HEAD goes back to HEAD's version in the index and the folder (a file HEAD lacks is
+    /// deleted); no other path is touched. Only when every one of those paths is still as the
+    /// snapshot holds it: if any was written since (someone still at work, or work done after
+    /// a crash and before `recover`), or HEAD moved, nothing is touched and the paths that
+    /// changed are returned. Critical: not cut by Ctrl-C.
+    pub fn clean_out(&self, dir: &Path) -> Result<Vec<String>> {
         let what = || format!("could not clean the moved changes out of {}", dir.display());
-        git(dir, ["read-tree", "--reset", &self.worktree_tree])
-            .critical()
-            .run()
+        let now = capture(dir).with_context(what)?;
+        let mut changed = differing(dir, &self.head, &self.worktree_tree).with_context(what)?;
+        changed.extend(differing(dir, &self.head, &self.index_tree).with_context(what)?);
+        let shown = |paths: &mut dyn Iterator<Item = &Vec<u8>>| -> Vec<String> {
+            paths
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .collect()
+        };
+        if now.head != self.head {
+            return Ok(shown(&mut changed.keys()));
+        }
+        // Still as the snapshot has it: the file, and an index entry that is HEAD's or the
+        // snapshot's (its index, or its file staged); and where HEAD lacks the path, no
+        // folder (a repository someone made there) in its place.
+        let file_moved_on = differing(dir, &self.worktree_tree, &now.worktree_tree)?;
+        let index_moved_on = [&self.head, &self.index_tree, &self.worktree_tree]
+            .into_iter()
+            .map(|tree| differing(dir, tree, &now.index_tree))
+            .collect::<Result<Vec<_>>>()
             .with_context(what)?;
-        git(dir, ["reset", "--hard", "--quiet", "HEAD"])
-            .critical()
-            .run()
-            .with_context(what)?;
-        Ok(())
+        let full = |path: &[u8]| dir.join(std::ffi::OsStr::from_bytes(path));
+        let left: Vec<&Vec<u8>> = changed
+            .iter()
+            .filter(|(path, status)| {
+                file_moved_on.contains_key(*path)
+                    || index_moved_on.iter().all(|d| d.contains_key(*path))
+                    || (**status == 'A'
+                        && std::fs::symlink_metadata(full(path)).is_ok_and(|m| m.is_dir()))
+            })
+            .map(|(path, _)| path)
+            .collect();
+        if !left.is_empty() {
+            return Ok(shown(&mut left.into_iter()));
+        }
+        let (delete, back): (Vec<_>, Vec<_>) = changed.into_iter().partition(|(_, s)| *s == 'A');
+        let list = |paths: &[(Vec<u8>, char)]| -> Vec<u8> {
+            paths
+                .iter()
+                .flat_map(|(p, _)| p.iter().copied().chain([0]))
+                .collect()
+        };
+        let pathspecs = |verb: &[&'static str], paths: &[(Vec<u8>, char)]| -> Result<()> {
+            if paths.is_empty() {
+                return Ok(());
+            }
+            let mut args = vec!["--literal-pathspecs"];
+            args.extend(verb);
+            args.extend(["--pathspec-from-file=-", "--pathspec-file-nul"]);
+            git(dir, &args)
+                .stdin(list(paths))
+                .critical()
+                .run()
+                .map(drop)
+                .with_context(what)
+        };
+        pathspecs(&["checkout", "HEAD"], &back)?;
+        pathspecs(&["rm", "--cached", "--quiet", "--ignore-unmatch"], &delete)?;
+        for (path, _) in &delete {
+            let full = full(path);
+            if let Err(e) = std::fs::remove_file(&full) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    return Err(Error::failed(format!("{}: {e}", full.display())).context(what()));
+                }
+            }
+        }
+        Ok(Vec::new())
     }
+}
+
+/// The paths where the trees `a` and `b` differ, with git's status letter (`A`: only in `b`).
+fn differing(dir: &Path, a: &str, b: &str) -> Result<std::collections::BTreeMap<Vec<u8>, char>> {
+    let out = git(
+        dir,
+        [
+            "diff-tree",
+            "-r",
+            "-z",
+            "--no-renames",
+            "--name-status",
+            a,
+            b,
+        ],
+    )
+    .run()?;
+    let mut fields = out.stdout.split(|b| *b == 0).filter(|f| !f.is_empty());
+    let mut found = std::collections::BTreeMap::new();
+    while let (Some(status), Some(path)) = (fields.next(), fields.next()) {
+        found.insert(path.to_vec(), status.first().map_or('M', |c| *c as char));
+    }
+    Ok(found)
 }
