@@ -369,31 +369,16 @@ fn finish_puts_the_worktree_back_when_files_appear_after_the_merge() {
 /// failure, not a conflict with no files, and changes nothing.
 #[test]
 fn a_failing_merge_tree_is_no_conflict() {
-    use std::os::unix::fs::PermissionsExt;
     let env = TestEnv::new();
     env.task_with_commit("t", "f", "task\n");
     env.write("repo/g", "main\n");
     env.commit_all("repo", "main moves");
     let before = env.state();
-    let bin = env.root().join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let real = std::process::Command::new("sh")
-        .args(["-c", "command -v git"])
-        .output()
-        .unwrap()
-        .stdout;
-    let script = format!(
-        "#!/bin/sh\nfor a; do [ \"$a\" = merge-tree ] && {{ echo 'fatal: could not read commit' >&2; exit 1; }}; done\nexec '{}' \"$@\"\n",
-        String::from_utf8(real).unwrap().trim()
+    let path = env.git_wrapper(
+        "for a; do [ \"$a\" = merge-tree ] && { echo 'fatal: could not read commit' >&2; exit 1; }; done",
     );
-    std::fs::write(bin.join("git"), script).unwrap();
-    std::fs::set_permissions(bin.join("git"), std::fs::Permissions::from_mode(0o755)).unwrap();
     let mut cmd = env.command(crate::env::BIN, &env.repo());
-    cmd.env(
-        "PATH",
-        format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
-    )
-    .args(["finish", "t"]);
+    cmd.env("PATH", path).args(["finish", "t"]);
     let out = cmd.output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
