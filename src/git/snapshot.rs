@@ -305,32 +305,73 @@ impl Snapshot {
                 .flat_map(|(p, _)| p.iter().copied().chain([0]))
                 .collect()
         };
-        let pathspecs = |verb: &[&'static str], paths: &[(Vec<u8>, char)]| -> Result<()> {
-            if paths.is_empty() {
-                return Ok(());
-            }
-            let mut args = vec!["--literal-pathspecs"];
-            args.extend(verb);
-            args.extend(["--pathspec-from-file=-", "--pathspec-file-nul"]);
-            git(dir, &args)
-                .stdin(list(paths))
+        // Files HEAD lacks go first, so that a file of HEAD's can come back where they
+        // were a folder; folders they leave empty go too, as `git reset --hard` does.
+        if !delete.is_empty() {
+            // Exact index entries, not pathspecs: `d` must not take `d/x` with it.
+            git(dir, ["update-index", "--force-remove", "-z", "--stdin"])
+                .stdin(list(&delete))
                 .critical()
                 .run()
-                .map(drop)
-                .with_context(what)
-        };
-        pathspecs(&["checkout", "HEAD"], &back)?;
-        pathspecs(&["rm", "--cached", "--quiet", "--ignore-unmatch"], &delete)?;
+                .with_context(what)?;
+        }
         for (path, _) in &delete {
-            let full = full(path);
-            if let Err(e) = std::fs::remove_file(&full) {
-                if e.kind() != std::io::ErrorKind::NotFound {
-                    return Err(Error::failed(format!("{}: {e}", full.display())).context(what()));
-                }
-            }
+            unlink_beneath(dir, path).map_err(|e| {
+                Error::failed(format!("{}: {e}", full(path).display())).context(what())
+            })?;
+        }
+        if !back.is_empty() {
+            git(
+                dir,
+                [
+                    "--literal-pathspecs",
+                    "checkout",
+                    "HEAD",
+                    "--pathspec-from-file=-",
+                    "--pathspec-file-nul",
+                ],
+            )
+            .stdin(list(&back))
+            .critical()
+            .run()
+            .with_context(what)?;
         }
         Ok(Vec::new())
     }
+}
+
+/// Deletes the file `rel` below `top`, then the folders that leaves empty, never following
+/// a symlink on the way there: a folder swapped for one since it was looked at stops it.
+/// A file or folder already gone is no error.
+fn unlink_beneath(top: &Path, rel: &[u8]) -> std::io::Result<()> {
+    use rustix::fs::{openat, unlinkat, AtFlags, Mode, OFlags, CWD};
+    use rustix::io::Errno;
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let names: Vec<&std::ffi::OsStr> = rel
+        .split(|b| *b == b'/')
+        .map(std::ffi::OsStr::from_bytes)
+        .collect();
+    let Some((file, folders)) = names.split_last() else {
+        return Ok(());
+    };
+    let mut chain = vec![openat(CWD, top, flags, Mode::empty())?];
+    for name in folders {
+        match openat(&chain[chain.len() - 1], *name, flags, Mode::empty()) {
+            Ok(next) => chain.push(next),
+            Err(Errno::NOENT) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    match unlinkat(&chain[chain.len() - 1], *file, AtFlags::empty()) {
+        Ok(()) | Err(Errno::NOENT) => {}
+        Err(e) => return Err(e.into()),
+    }
+    for (at, name) in chain.iter().zip(folders).rev() {
+        if unlinkat(at, *name, AtFlags::REMOVEDIR).is_err() {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// The paths where the trees `a` and `b` differ, with git's status letter (`A`: only in `b`).

@@ -86,6 +86,7 @@ fn crash_while_cleaning_then_work(env: &TestEnv, later: &[(&str, &str)]) -> Stri
     env.write("repo/README", "edited\n");
     env.write("repo/again", "moved\n");
     env.write("repo/new", "untracked\n");
+    env.write("repo/newdir/deep/x", "untracked in a folder\n");
     env.par_failing("start:clean", ["start", "t", "--changes", "move"])
         .killed_by(SIGKILL);
     for (path, text) in later {
@@ -118,6 +119,11 @@ fn recover_after_a_crash_while_cleaning_the_source_keeps_later_work() {
     assert_eq!(env.read("repo/newer"), "later untracked\n");
     assert_eq!(env.read("repo/README"), "hello\n");
     assert!(!env.repo().join("new").exists());
+    assert!(!env.repo().join("newdir").exists());
+    assert_eq!(
+        env.read("repo.par/t/newdir/deep/x"),
+        "untracked in a folder\n"
+    );
     assert_eq!(
         env.git_in("repo", ["status", "--porcelain"]).ok().stdout,
         " M other\n?? newer\n"
