@@ -6,7 +6,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use crate::error::{Context, Result};
-use crate::git::{git, scan};
+use crate::git::{git, scan, untracked_cache};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Status {
@@ -66,30 +66,49 @@ pub fn status(dir: &Path) -> Result<Status> {
 /// asked about the whole worktree.
 const MOST_SUSPECTS: usize = 256;
 
-/// The status `git par list` shows for the worktree at `dir` (index `index_file`, `HEAD` tree
-/// `head_tree`). A stat pass ([`scan`]) finds the paths that may have changed and git is asked
-/// about those alone, so a clean worktree costs no git process at all; when the pass cannot
-/// tell, git is asked about everything.
+/// The status `git par list` shows for the worktree at `dir` (admin dir `git_dir`, `HEAD`
+/// tree `head_tree`). A stat pass ([`scan`]) finds the paths that may have changed and git
+/// is asked about those alone, so a clean worktree costs no git process at all; when the
+/// pass cannot tell, git is asked about everything.
 pub fn status_for_list(
     dir: &Path,
-    index_file: &Path,
+    git_dir: &Path,
     head_tree: Option<git2::Oid>,
-    fsmonitor: Option<&str>,
+    context: scan::Context,
 ) -> Result<Status> {
-    let suspects = head_tree.and_then(|tree| {
-        scan::suspects(dir, index_file, tree.as_bytes(), MOST_SUSPECTS, fsmonitor)
-    });
-    match suspects {
-        Some(paths) if paths.is_empty() => Ok(Status::default()),
-        Some(paths) => {
-            let paths: Vec<&OsStr> = paths.iter().map(|p| OsStr::from_bytes(p)).collect();
+    let monitored = context.monitor.is_some();
+    let found = head_tree
+        .and_then(|tree| scan::suspects(dir, git_dir, tree.as_bytes(), MOST_SUSPECTS, context));
+    let Some(found) = found else {
+        return status(dir);
+    };
+    let mut status = match found.paths.is_empty() {
+        true => Status::default(),
+        false => {
+            let paths: Vec<&OsStr> = found.paths.iter().map(|p| OsStr::from_bytes(p)).collect();
             // git stats only the paths it is given, so a file-system monitor has nothing to
             // save it, and asking the hook again would cost a second query per task.
             let without = ["-c", "core.fsmonitor=false"];
-            status_with(dir, &without[..fsmonitor.map_or(0, |_| 2)], &paths)
+            status_with(dir, &without[..if monitored { 2 } else { 0 }], &paths)?
         }
-        None => status(dir),
+    };
+    for entry in found.untracked {
+        status.untracked += 1;
+        status.entries.push(("??".into(), entry));
     }
+    if let Some(mut cache) = found.remember {
+        cache.untracked = status
+            .entries
+            .iter()
+            .filter(|(code, _)| code == "??")
+            .map(|(_, path)| path.clone())
+            .collect();
+        // A name that is not UTF-8 was mangled on the way: not worth keeping.
+        if !cache.untracked.iter().any(|p| p.contains('\u{fffd}')) {
+            untracked_cache::store(git_dir, &cache);
+        }
+    }
+    Ok(status)
 }
 
 /// `git status` limited to `paths` (taken literally), or of everything when there are none.

@@ -17,6 +17,7 @@ mod lifecycle;
 mod list;
 mod list_fsmonitor;
 mod list_live;
+mod list_watchman;
 mod model;
 mod native;
 mod newcomer;
