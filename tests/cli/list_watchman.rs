@@ -410,3 +410,48 @@ fn a_hook_that_differs_from_the_sample_is_run_as_a_hook() {
     assert!(w.watchman_calls().contains("-j"), "the hook did not run");
     w.agrees((0, 1, 0), "with a hook of its own");
 }
+
+/// The untracked cache and the monitor's answers are hints for `git par list` alone: a
+/// command that removes or moves files (drop, finish, prune, run's clean-up, recover) asks
+/// git for the full status. Only list and the modules behind it may name them.
+#[test]
+fn only_list_takes_answers_from_the_monitor_or_the_cache() {
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
+    let allowed = [
+        "commands/list.rs",
+        "git/status.rs",
+        "git/scan.rs",
+        "git/fsmonitor.rs",
+        "git/watchman.rs",
+        "git/untracked_cache.rs",
+        "git/mod.rs",
+    ];
+    let mut stack = vec![src.clone()];
+    let mut offenders = Vec::new();
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let rel = path
+                .strip_prefix(&src)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let text = fs::read_to_string(&path).unwrap_or_default();
+            let names = [
+                "status_for_list",
+                "untracked_cache",
+                "scan::",
+                "fsmonitor::",
+                "watchman::",
+            ];
+            if names.iter().any(|n| text.contains(n)) && !allowed.contains(&rel.as_str()) {
+                offenders.push(rel);
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "{offenders:?}");
+}
