@@ -55,7 +55,12 @@ impl Monitor {
         if !watchman::is_git_sample(&self.hook, top) {
             return None;
         }
-        self.watchman.get_or_insert_with(Client::connect).as_mut()
+        let client = self.watchman.get_or_insert_with(Client::connect);
+        // A connection that lost track of its replies is not used again.
+        if client.as_ref().is_some_and(|c| c.broken) {
+            *client = None;
+        }
+        client.as_mut()
     }
 
     /// What watchman says changed in the worktree `top` since `clock`; `None` when watchman

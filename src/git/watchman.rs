@@ -71,6 +71,8 @@ pub enum Since {
 /// One connection to the watchman server, for one thread's queries.
 pub struct Client {
     stream: BufReader<UnixStream>,
+    /// A reply did not come whole in time: a late one would be taken for the next.
+    pub broken: bool,
 }
 
 impl Client {
@@ -82,6 +84,7 @@ impl Client {
         stream.set_write_timeout(Some(DEADLINE)).ok()?;
         Some(Client {
             stream: BufReader::new(stream),
+            broken: false,
         })
     }
 
@@ -123,14 +126,25 @@ impl Client {
     }
 
     fn ask(&mut self, command: &Value) -> Option<Value> {
+        if self.broken {
+            return None;
+        }
         let mut line = serde_json::to_vec(command).ok()?;
         line.push(b'\n');
-        self.stream.get_mut().write_all(&line).ok()?;
         let mut reply = Vec::new();
-        self.stream.read_until(b'\n', &mut reply).ok()?;
+        let sent = self.stream.get_mut().write_all(&line);
+        if sent.is_err()
+            || self.stream.read_until(b'\n', &mut reply).is_err()
+            || !reply.ends_with(b"\n")
+        {
+            self.broken = true;
+            return None;
+        }
         let reply: Value = serde_json::from_slice(&reply).ok()?;
-        // A unilateral message (a log line, a subscription) is not ours: no answer then.
+        // A unilateral message (a log line, a subscription) is not ours, and the answer
+        // would come after it: the connection is given up.
         if reply.get("unilateral").is_some() || reply.get("log").is_some() {
+            self.broken = true;
             return None;
         }
         Some(reply)
