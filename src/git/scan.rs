@@ -61,20 +61,25 @@ pub fn suspects(
     git_dir: &Path,
     head_tree: &[u8],
     limit: usize,
-    context: Context,
+    mut context: Context,
 ) -> Option<Found> {
+    if let (Some(monitor), Some(rules)) = (context.monitor.as_deref_mut(), context.ignore_rules) {
+        if let Some(found) = unchanged(top, git_dir, head_tree, monitor, rules) {
+            return Some(found);
+        }
+    }
     let index = index::read(&git_dir.join("index")).ok()?;
+    let racy = index
+        .entries
+        .iter()
+        .filter(|e| is_racy(e, index.written))
+        .count();
     if index.tree.as_ref().map(|t| &t[..]) != Some(head_tree)
         || index
             .entries
             .iter()
             .any(|e| e.stage != 0 || e.intent_to_add)
-        || index
-            .entries
-            .iter()
-            .filter(|e| is_racy(e, index.written))
-            .count()
-            > limit
+        || racy > limit
     {
         return None;
     }
@@ -102,14 +107,30 @@ pub fn suspects(
                 clock: Some(clock), ..
             }),
             Some(rules),
-        ) => Some(untracked_cache::Cache::new(
-            untracked_cache::Key {
-                root: top.canonicalize().ok()?.to_string_lossy().into_owned(),
-                paths: untracked_cache::paths_digest(&index),
-                ignore: rules(git_dir),
-            },
-            clock.clone(),
-        )),
+        ) => {
+            let mut cache = untracked_cache::Cache::new(
+                untracked_cache::Key {
+                    root: top.canonicalize().ok()?.to_string_lossy().into_owned(),
+                    paths: untracked_cache::paths_digest(&index),
+                    ignore: rules(git_dir),
+                },
+                clock.clone(),
+            );
+            cache.index = index.identity.clone();
+            cache.tree = hex(head_tree);
+            cache.token = index
+                .fsmonitor
+                .as_ref()
+                .and_then(|f| String::from_utf8(f.token.clone()).ok())
+                .unwrap_or_default();
+            cache.quiet = racy == 0
+                && index
+                    .fsmonitor
+                    .as_ref()
+                    .is_some_and(|f| f.unvouched.is_empty())
+                && !index.entries.iter().any(|e| e.mode == 0o160000);
+            Some(cache)
+        }
         _ => None,
     };
     if let (Some(changed), Some(fresh), Some(monitor)) = (&changed, &remember, monitor) {
@@ -136,6 +157,44 @@ pub fn suspects(
     })
 }
 
+/// The answer without even reading the index, when nothing changed since the last list: the
+/// untracked cache was made from this very index file (same paths), which alone gave no
+/// suspect, against this `HEAD` tree and these ignore rules, and watchman reports no change
+/// since the index's token nor since the cache's clock. Then the cached untracked entries
+/// are the whole answer.
+fn unchanged(
+    top: &Path,
+    git_dir: &Path,
+    head_tree: &[u8],
+    monitor: &mut Monitor,
+    rules: &dyn Fn(&Path) -> String,
+) -> Option<Found> {
+    let cache = untracked_cache::load(git_dir)?;
+    let same = cache.quiet
+        && cache.index == index::identity(&git_dir.join("index")).ok()?
+        && cache.tree == hex(head_tree)
+        && cache.key.root == top.canonicalize().ok()?.to_string_lossy()
+        && cache.key.ignore == rules(git_dir);
+    if !same {
+        return None;
+    }
+    for clock in [&cache.token, &cache.clock] {
+        match monitor.since(top, clock)? {
+            Since::Changed { names, .. } if names.is_empty() => {}
+            _ => return None,
+        }
+    }
+    Some(Found {
+        paths: Vec::new(),
+        untracked: cache.untracked,
+        remember: None,
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The suspects when the untracked cache of the worktree holds and watchman can say what
 /// changed since it was written: the tracked ones (`tracked`), each name watchman reports
 /// that the index lacks, and the cached untracked entries those touch; the untouched ones
@@ -150,7 +209,7 @@ fn from_cache(
     monitor: &mut Monitor,
     limit: usize,
 ) -> Option<Found> {
-    let cache = untracked_cache::load(git_dir, &fresh.key)?;
+    let cache = untracked_cache::load(git_dir).filter(|c| c.key == fresh.key)?;
     let Since::Changed { clock, names } = monitor.since(top, &cache.clock)? else {
         return None;
     };

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::git::index::Index;
 
 const FILE: &str = "par-untracked";
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 /// Larger files are not read, and no more entries are kept: the folders are read instead.
 const MOST_BYTES: u64 = 4 << 20;
 pub const MOST_ENTRIES: usize = 10_000;
@@ -50,6 +50,14 @@ pub struct Cache {
     pub clock: String,
     /// The untracked entries as `git status --porcelain` names them (`dir/` for a folder).
     pub untracked: Vec<String>,
+    /// The index this was made with ([`crate::git::index::identity`]), its token, and the
+    /// `HEAD` tree it matched. While the index is that same file, `key.paths` is still
+    /// its digest; when `quiet` too (the index alone gave no suspect: no unvouched, racily
+    /// clean or submodule entry), it need not even be read.
+    pub index: String,
+    pub token: String,
+    pub tree: String,
+    pub quiet: bool,
 }
 
 impl Cache {
@@ -60,13 +68,17 @@ impl Cache {
             key,
             clock,
             untracked: Vec::new(),
+            index: String::new(),
+            token: String::new(),
+            tree: String::new(),
+            quiet: false,
         }
     }
 }
 
-/// The cache of the worktree whose admin dir is `git_dir`, if it is there, sound, and made
-/// for `key`.
-pub fn load(git_dir: &Path, key: &Key) -> Option<Cache> {
+/// The cache of the worktree whose admin dir is `git_dir`, if it is there and sound (its key
+/// is for the caller to compare).
+pub fn load(git_dir: &Path) -> Option<Cache> {
     let file = File::open(git_dir.join(FILE)).ok()?;
     let mut bytes = Vec::new();
     file.take(MOST_BYTES + 1).read_to_end(&mut bytes).ok()?;
@@ -76,7 +88,6 @@ pub fn load(git_dir: &Path, key: &Key) -> Option<Cache> {
     let cache: Cache = serde_json::from_slice(&bytes).ok()?;
     let sound = cache.format == FORMAT
         && cache.version == env!("CARGO_PKG_VERSION")
-        && &cache.key == key
         && cache.clock.starts_with("c:")
         && cache.untracked.len() <= MOST_ENTRIES
         && cache.untracked.iter().all(|p| is_relative_path(p));
@@ -173,19 +184,15 @@ mod tests {
     }
 
     #[test]
-    fn keeps_what_it_stored_for_the_same_key_only() {
+    fn keeps_what_it_stored() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut cache = Cache::new(key(), "c:1:2:3:4".into());
         cache.untracked = vec!["WIP.txt".into(), "new/".into()];
         store(dir.path(), &cache);
-        let loaded = load(dir.path(), &key()).expect("loaded");
+        let loaded = load(dir.path()).expect("loaded");
         assert_eq!(loaded.untracked, cache.untracked);
         assert_eq!(loaded.clock, "c:1:2:3:4");
-        let other = Key {
-            paths: "3:00ff".into(),
-            ..key()
-        };
-        assert!(load(dir.path(), &other).is_none());
+        assert_eq!(loaded.key, key());
     }
 
     #[test]
@@ -206,10 +213,10 @@ mod tests {
                 serde_json::to_vec(&cache).expect("json"),
             )
             .expect("write");
-            assert!(load(dir.path(), &key()).is_none(), "{bad:?}");
+            assert!(load(dir.path()).is_none(), "{bad:?}");
         }
         std::fs::write(dir.path().join(FILE), b"{\"format\": 1, \"clock\":").expect("write");
-        assert!(load(dir.path(), &key()).is_none());
+        assert!(load(dir.path()).is_none());
         cache.untracked = vec!["fine".into()];
         cache.clock = "not a clock".into();
         std::fs::write(
@@ -217,6 +224,6 @@ mod tests {
             serde_json::to_vec(&cache).expect("json"),
         )
         .expect("write");
-        assert!(load(dir.path(), &key()).is_none());
+        assert!(load(dir.path()).is_none());
     }
 }

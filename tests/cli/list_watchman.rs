@@ -187,19 +187,30 @@ impl Watched {
     /// A monitored `git status` in the task that writes the index, with watchman's token of
     /// now: what changed before is no change since it (only the untracked cache or the
     /// folders can tell). git writes the index only when an entry changed: README is
-    /// touched for that.
+    /// touched for that (dated back), and the index is written in a later second than
+    /// anything before, so that no entry is racily clean or unvouched, and list can take its
+    /// quickest way.
     fn settle(&self) {
         let index = self.env.repo().join(".git/worktrees/t/index");
         let before = fs::read(&index).unwrap();
         let readme = self.env.root().join("repo.par/t/README");
+        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(10);
         fs::File::options()
             .append(true)
             .open(&readme)
             .unwrap()
-            .set_modified(std::time::SystemTime::now())
+            .set_modified(past)
             .unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_nanos(
+            1_000_000_000 - u64::from(now.subsec_nanos()) + 10_000_000,
+        ));
         self.git("repo.par/t", &["status", "--porcelain"]);
         assert_ne!(fs::read(&index).unwrap(), before, "git kept its index");
+        // git vouches for the refreshed README only in the next status.
+        self.git("repo.par/t", &["status", "--porcelain"]);
     }
 
     fn write(&self, file: &str, content: &str) {
@@ -281,14 +292,51 @@ fn git_rm_cached_makes_an_untouched_file_untracked() {
     let Some(w) = Watched::new(&[("a.txt", "a\n"), ("b.txt", "b\n")]) else {
         return;
     };
+    w.settle();
     w.agrees((0, 0, 0), "at first");
+    w.agrees((0, 0, 0), "again, from the cache");
     // b.txt itself is not touched: watchman has nothing to say about it.
     w.git("repo.par/t", &["rm", "-q", "--cached", "b.txt"]);
+    w.agrees((1, 0, 1), "after git rm --cached");
     w.git("repo.par/t", &["commit", "-q", "-m", "b.txt untracked"]);
     w.agrees((0, 0, 1), "after git rm --cached and a commit");
     w.git("repo.par/t", &["add", "b.txt"]);
     w.git("repo.par/t", &["commit", "-q", "-m", "b.txt back"]);
     w.agrees((0, 0, 0), "after adding it back");
+}
+
+#[test]
+fn a_head_moved_under_the_same_index_shows_what_is_staged() {
+    let Some(w) = Watched::new(&[("a.txt", "a\n")]) else {
+        return;
+    };
+    w.write("b.txt", "b\n");
+    w.git("repo.par/t", &["add", "b.txt"]);
+    w.git("repo.par/t", &["commit", "-q", "-m", "b"]);
+    w.settle();
+    w.agrees((0, 0, 0), "after the commit");
+    w.agrees((0, 0, 0), "again, from the cache");
+    // The index is the same file: only HEAD says b.txt is now staged.
+    let index = w.env.repo().join(".git/worktrees/t/index");
+    let before = fs::read(&index).unwrap();
+    w.git("repo.par/t", &["update-ref", "HEAD", "HEAD~"]);
+    assert_eq!(fs::read(&index).unwrap(), before);
+    w.agrees((1, 0, 0), "after HEAD moved back");
+}
+
+#[test]
+fn a_change_git_saw_before_the_token_still_counts() {
+    let Some(w) = Watched::new(&[("a.txt", "a\n")]) else {
+        return;
+    };
+    w.settle();
+    w.agrees((0, 0, 0), "at first");
+    // git sees the change and writes a new token: watchman has nothing to report since
+    // it, and only the index (a.txt not vouched for) tells.
+    w.write("a.txt", "changed\n");
+    w.settle();
+    w.agrees((0, 1, 0), "after a change git saw");
+    w.agrees((0, 1, 0), "again");
 }
 
 #[test]
