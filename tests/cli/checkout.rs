@@ -6,7 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use crate::env::{TestEnv, BIN};
 
 /// Runs `git-par <args>` with a `git` on PATH that logs its arguments, one call a line.
-fn logged_git_calls(env: &TestEnv, args: &[&str]) -> String {
+pub(crate) fn logged_git_calls(env: &TestEnv, args: &[&str]) -> String {
     let bin = env.root().join("bin");
     fs::create_dir_all(&bin).unwrap();
     let log = env.root().join("git-calls");
