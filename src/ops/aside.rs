@@ -49,15 +49,26 @@ pub fn move_then_save(
     crate::cleanup::failpoint("teardown:trashed");
     let tip = r.tip.map(|t| t.to_string());
     let task = &r.record.task;
-    let saved = save_trashed(
-        repo,
-        task,
-        &trashed,
-        tip.as_deref(),
-        &r.safe,
-        why,
-        r.keep_if_changed,
-    );
+    let saved = match trashed
+        .admin
+        .as_ref()
+        .is_some_and(|a| a.join("modules").exists())
+    {
+        // Set up between the check and the move: such a worktree is saved where it was.
+        true => Err(Error::failed(format!(
+            "submodules were set up in task '{task}' while it was being removed"
+        ))
+        .hint("nothing was removed; run the command again")),
+        false => save_trashed(
+            repo,
+            task,
+            &trashed,
+            tip.as_deref(),
+            &r.safe,
+            why,
+            r.keep_if_changed,
+        ),
+    };
     match saved {
         Ok(saved) => Ok((saved, trashed)),
         Err(err) => Err(put_back(journal, &trashed, &r.record.path, err)),

@@ -13,7 +13,7 @@ use nix::unistd::Pid;
 
 use crate::checkout::logged_git_calls;
 use crate::env::{TestEnv, BIN};
-use crate::rescue::{assert_rescued, rescued_file, task_with_nested_clone};
+use crate::rescue::{assert_rescued, repo_with_submodule, rescued_file, task_with_nested_clone};
 
 const SIGKILL: i32 = 9;
 
@@ -281,4 +281,29 @@ fn an_interrupt_during_the_look_puts_the_worktree_back() {
     assert!(slots(&env).is_empty());
     assert_eq!(env.state(), before);
     env.assert_nothing_to_recover();
+}
+
+/// Submodules set up in the worktree between the check and the move cannot be read from the
+/// trash (their `core.worktree` names the old place): the drop puts the worktree back and
+/// refuses, and the next one saves them where they are.
+#[test]
+fn submodules_set_up_during_the_drop_put_the_worktree_back() {
+    let env = TestEnv::new();
+    repo_with_submodule(&env);
+    env.par(["start", "x"]).ok();
+    let child = stopped_at(&env, "aside:moving", &["drop", "--force", "x"]);
+    env.git_in("repo.par/x", ["submodule", "update", "-q", "--init"])
+        .ok();
+    env.write("repo.par/x/lib/s", "edited, not committed\n");
+    let stderr = continue_to_end(child, 1);
+    assert!(stderr.contains("submodules were set up"), "{stderr}");
+    assert_eq!(env.read("repo.par/x/lib/s"), "edited, not committed\n");
+    assert!(slots(&env).is_empty());
+    env.assert_nothing_to_recover();
+    env.par(["drop", "--force", "x"]).ok();
+    env.wait_for_background();
+    assert_eq!(
+        rescued_file(&env, "submodule", "files", "s"),
+        "edited, not committed"
+    );
 }

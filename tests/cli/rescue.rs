@@ -99,7 +99,7 @@ fn drop_saves_the_commits_of_a_branch_deleted_by_hand() {
 }
 
 /// A repository `sub/` beside `repo/`, added to main as the submodule `lib`.
-fn repo_with_submodule(env: &TestEnv) {
+pub(crate) fn repo_with_submodule(env: &TestEnv) {
     allow_file_submodules(env);
     env.git(["init", "-q", "-b", "main", "sub"]).ok();
     env.write("sub/s", "sub\n");
