@@ -112,6 +112,18 @@ fn assert_everything_saved(env: &TestEnv, commits: &[String]) {
     );
 }
 
+/// One `recover` finishes a crashed drop or finish of [`task_with_everything`]: all is
+/// saved, nothing is left.
+#[track_caller]
+fn recover_saves_everything(env: &TestEnv, commits: &[String]) {
+    env.par(["recover"]).ok();
+    env.wait_for_background();
+    assert_everything_saved(env, commits);
+    assert!(slots(env).is_empty());
+    assert_eq!(env.branches(), vec!["main"]);
+    env.assert_nothing_to_recover();
+}
+
 #[test]
 fn drop_of_a_clean_task_reads_its_files_once() {
     let env = TestEnv::new();
@@ -201,12 +213,7 @@ fn a_drop_killed_after_the_move_is_saved_whole_by_recover() {
         plan.contains("is saved from its worktree (moved into the trash or not)"),
         "{plan}"
     );
-    env.par(["recover"]).ok();
-    env.wait_for_background();
-    assert_everything_saved(&env, &commits);
-    assert!(slots(&env).is_empty());
-    assert_eq!(env.branches(), vec!["main"]);
-    env.assert_nothing_to_recover();
+    recover_saves_everything(&env, &commits);
 }
 
 /// The same crash in a finish that discards the task's changes: the merge stays, and what
@@ -219,12 +226,7 @@ fn a_finish_killed_after_the_move_is_saved_whole_by_recover() {
         .killed_by(SIGKILL);
     assert_eq!(env.read("repo/f"), "task\n");
     assert_eq!(slots(&env).len(), 1);
-    env.par(["recover"]).ok();
-    env.wait_for_background();
-    assert_everything_saved(&env, &commits);
-    assert!(slots(&env).is_empty());
-    assert_eq!(env.branches(), vec!["main"]);
-    env.assert_nothing_to_recover();
+    recover_saves_everything(&env, &commits);
 }
 
 /// A crash right after the journal says `moved` and before the rename: the worktree is still
@@ -236,12 +238,8 @@ fn a_drop_killed_before_the_rename_is_finished_by_recover() {
     env.par_failing("aside:moving", ["drop", "--force", "x"])
         .killed_by(SIGKILL);
     assert!(env.task_path("x").exists());
-    env.par(["recover"]).ok();
-    env.wait_for_background();
-    assert_everything_saved(&env, &commits);
+    recover_saves_everything(&env, &commits);
     assert!(!env.task_path("x").exists());
-    assert!(slots(&env).is_empty());
-    env.assert_nothing_to_recover();
 }
 
 /// A save that fails in the trash (a nested repository that cannot be read) puts the
