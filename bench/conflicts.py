@@ -12,6 +12,9 @@ more commits on main, so that every task needs a real merge rather than a fast-f
     bench/conflicts.py --quick        # 600 files, 200 commits, 6 tasks (what CI runs)
     bench/conflicts.py --binary PATH  # another git-par
     bench/conflicts.py --keep         # keep the repository afterwards (for profiling)
+    bench/conflicts.py --source DIR   # a real repository (a clone of git/git) instead: main
+                                      # starts 50 first-parent commits back, the tasks are
+                                      # made there, then main moves to the source's tip
 """
 
 import argparse
@@ -74,12 +77,24 @@ def run(cmd, cwd, env, **kw):
     return subprocess.run(cmd, cwd=cwd, env=env, check=True, **kw)
 
 
+def clone_source(source, repo, env):
+    """A local clone of `source` whose `main` is 50 first-parent commits behind the source's
+    tip (where the tasks start); returns the tip, where main goes once they are made."""
+    run(["git", "clone", "-q", "--no-checkout", source, repo], os.path.dirname(repo), env)
+    tip = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, env=env, capture_output=True,
+                         text=True, check=True).stdout.strip()
+    run(["git", "checkout", "-q", "-B", "main", f"{tip}~50"], repo, env)
+    run(["git", "commit-graph", "write", "--reachable"], repo, env)
+    return tip
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true")
     p.add_argument("--binary", default=os.path.join(ROOT, "target", "debug", "git-par"))
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--keep", action="store_true", help="keep the repository, print its path")
+    p.add_argument("--source", help="clone this repository instead of generating one")
     a = p.parse_args()
     files, commits, tasks, later = (600, 200, 6, 10) if a.quick else (4600, 2000, 20, 50)
     work = tempfile.mkdtemp(prefix="git-par-conflicts-")
@@ -89,10 +104,20 @@ def main():
     rng = random.Random(7)
     try:
         repo = os.path.join(work, "repo")
-        run(["git", "init", "-q", "-b", "main", repo], work, env)
-        generated = list(gen_repo.files(files, seed=3))
-        paths = [path for path, _ in generated]
-        contents = [data for _, data in generated]
+        if a.source:
+            tip = clone_source(a.source, repo, env)
+            later = 50
+            history = f"{a.source} (main {later} first-parent commits behind its tip)"
+            paths = [p for p in subprocess.run(
+                ["git", "ls-files", "*.c", "*.h"], cwd=repo, env=env, capture_output=True,
+                text=True, check=True).stdout.split() if os.path.getsize(os.path.join(repo, p)) > 200]
+            files = len(subprocess.run(["git", "ls-files"], cwd=repo, env=env,
+                                       capture_output=True, text=True).stdout.split())
+        else:
+            run(["git", "init", "-q", "-b", "main", repo], work, env)
+            generated = list(gen_repo.files(files, seed=3))
+            paths = [path for path, _ in generated]
+            contents = [data for _, data in generated]
 
         def initial(out):
             for mark, data in enumerate(contents, start=1):
@@ -106,10 +131,13 @@ def main():
                 out.write(b"M 100644 :%d %s\n" % (mark, path.encode()))
             history_stream(out, paths, contents, commits, rng, len(paths), None)
 
-        fast_import(repo, env, initial)
-        run(["git", "reset", "-q", "--hard", "main"], repo, env)
-        run(["git", "commit-graph", "write", "--reachable"], repo, env)
+        if not a.source:
+            fast_import(repo, env, initial)
+            run(["git", "reset", "-q", "--hard", "main"], repo, env)
+            run(["git", "commit-graph", "write", "--reachable"], repo, env)
 
+        if not a.source:
+            history = f"{commits + later} commits on main"
         # Tasks: 3 commits each on 2-3 files; task 2k and 2k+1 (k < 4) edit the same line.
         gp = [os.path.abspath(a.binary)]
         for t in range(tasks):
@@ -132,15 +160,18 @@ def main():
                 run(["git", "commit", "-q", "-am", f"t{t:02d} {c}"], wt, env)
 
         # main moves on, so no task fast-forwards.
-        tip = subprocess.run(
-            ["git", "rev-parse", "main"], cwd=repo, env=env, capture_output=True, text=True
-        ).stdout.strip()
-        fast_import(
-            repo,
-            env,
-            lambda out: history_stream(out, paths, contents, later, rng, 10**7, tip),
-        )
-        run(["git", "reset", "-q", "--hard", "main"], repo, env)
+        if a.source:
+            run(["git", "reset", "-q", "--hard", tip], repo, env)
+        else:
+            tip = subprocess.run(
+                ["git", "rev-parse", "main"], cwd=repo, env=env, capture_output=True, text=True
+            ).stdout.strip()
+            fast_import(
+                repo,
+                env,
+                lambda out: history_stream(out, paths, contents, later, rng, 10**7, tip),
+            )
+            run(["git", "reset", "-q", "--hard", "main"], repo, env)
 
         def timed(args):
             times = []
@@ -185,7 +216,7 @@ def main():
         naive = time.perf_counter() - t0
         print(text, end="")
         print(
-            f"\n{files} files, {commits + later} commits on main, {tasks} tasks; "
+            f"\n{files} files, {history}, {tasks} tasks; "
             f"median of {a.rounds} ({a.binary}), load average before: "
             f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}:"
         )

@@ -30,9 +30,18 @@ fn main() -> ExitCode {
                 let _ = ui.flush();
                 cleanup::reraise(sig)
             }
+            // A failure while a signal was pending: the signal may have been what made the
+            // step fail (it reached a git child too), and the user asked to stop, so git-par
+            // ends by it, as git does.
             _ => {
                 ui.error(&err);
-                ExitCode::from(err.exit_code() as u8)
+                match (&err.kind, cleanup::pending()) {
+                    (Kind::Failed, Some(sig)) => {
+                        let _ = ui.flush();
+                        cleanup::reraise(sig)
+                    }
+                    _ => ExitCode::from(err.exit_code() as u8),
+                }
             }
         },
     }

@@ -120,9 +120,12 @@ fn merge_tree(repo: &Repo, sides: &Sides) -> Result<Oid> {
     let text = out.stdout_str();
     let mut lines = text.lines();
     let tree = lines.next().unwrap_or_default();
+    // git exits 1 for a conflict, after the tree it wrote; an exit 1 without a tree (a
+    // commit it could not read) is a failure, not a conflict.
+    let wrote_tree = tree.len() >= 40 && tree.bytes().all(|b| b.is_ascii_hexdigit());
     match out.code {
         0 => Ok(tree.parse()?),
-        1 => {
+        1 if wrote_tree => {
             let mut files: Vec<String> = lines
                 .take_while(|l| !l.is_empty())
                 .map(str::to_string)
@@ -130,8 +133,8 @@ fn merge_tree(repo: &Repo, sides: &Sides) -> Result<Oid> {
             files.dedup();
             Err(conflict(sides, &files))
         }
-        _ => Err(Error::failed(format!(
-            "git merge-tree failed: {}",
+        code => Err(Error::failed(format!(
+            "git merge-tree failed (exit {code}): {}",
             out.stderr_str()
         ))),
     }

@@ -5,6 +5,7 @@
 //! Snapshots carry changes into a new task (`start --changes`) and save work before anything
 //! is deleted (`refs/par/rescued/…`).
 
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Context, Error, Result};
@@ -255,18 +256,143 @@ impl Snapshot {
         Ok(())
     }
 
-    /// Makes the worktree at `dir` match HEAD again, removing exactly the files this snapshot
-    /// holds (untracked ones included) and nothing ignored. Critical: not cut by Ctrl-C.
-    pub fn clean_out(&self, dir: &Path) -> Result<()> {
+    /// Takes this snapshot's changes out of the worktree at `dir`: each path where it differs
+    /// from HEAD goes back to HEAD's version in the index and the folder (a file HEAD lacks is
+    /// deleted); no other path is touched. Only when every one of those paths is still as the
+    /// snapshot holds it: if any was written since (someone still at work, or work done after
+    /// a crash and before `recover`), or HEAD moved, nothing is touched and the paths that
+    /// changed are returned. Critical: not cut by Ctrl-C.
+    pub fn clean_out(&self, dir: &Path) -> Result<Vec<String>> {
         let what = || format!("could not clean the moved changes out of {}", dir.display());
-        git(dir, ["read-tree", "--reset", &self.worktree_tree])
+        let now = capture(dir).with_context(what)?;
+        let mut changed = differing(dir, &self.head, &self.worktree_tree).with_context(what)?;
+        changed.extend(differing(dir, &self.head, &self.index_tree).with_context(what)?);
+        let shown = |paths: &mut dyn Iterator<Item = &Vec<u8>>| -> Vec<String> {
+            paths
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .collect()
+        };
+        if now.head != self.head {
+            return Ok(shown(&mut changed.keys()));
+        }
+        // Still as the snapshot has it: the file, and an index entry that is HEAD's or the
+        // snapshot's (its index, or its file staged); and where HEAD lacks the path, no
+        // folder (a repository someone made there) in its place.
+        let file_moved_on = differing(dir, &self.worktree_tree, &now.worktree_tree)?;
+        let index_moved_on = [&self.head, &self.index_tree, &self.worktree_tree]
+            .into_iter()
+            .map(|tree| differing(dir, tree, &now.index_tree))
+            .collect::<Result<Vec<_>>>()
+            .with_context(what)?;
+        let full = |path: &[u8]| dir.join(std::ffi::OsStr::from_bytes(path));
+        let left: Vec<&Vec<u8>> = changed
+            .iter()
+            .filter(|(path, status)| {
+                file_moved_on.contains_key(*path)
+                    || index_moved_on.iter().all(|d| d.contains_key(*path))
+                    || (**status == 'A'
+                        && std::fs::symlink_metadata(full(path)).is_ok_and(|m| m.is_dir()))
+            })
+            .map(|(path, _)| path)
+            .collect();
+        if !left.is_empty() {
+            return Ok(shown(&mut left.into_iter()));
+        }
+        let (delete, back): (Vec<_>, Vec<_>) = changed.into_iter().partition(|(_, s)| *s == 'A');
+        let list = |paths: &[(Vec<u8>, char)]| -> Vec<u8> {
+            paths
+                .iter()
+                .flat_map(|(p, _)| p.iter().copied().chain([0]))
+                .collect()
+        };
+        // Files HEAD lacks go first, so that a file of HEAD's can come back where they
+        // were a folder; folders they leave empty go too, as `git reset --hard` does.
+        if !delete.is_empty() {
+            // Exact index entries, not pathspecs: `d` must not take `d/x` with it.
+            git(dir, ["update-index", "--force-remove", "-z", "--stdin"])
+                .stdin(list(&delete))
+                .critical()
+                .run()
+                .with_context(what)?;
+        }
+        for (path, _) in &delete {
+            unlink_beneath(dir, path).map_err(|e| {
+                Error::failed(format!("{}: {e}", full(path).display())).context(what())
+            })?;
+        }
+        if !back.is_empty() {
+            git(
+                dir,
+                [
+                    "--literal-pathspecs",
+                    "checkout",
+                    "HEAD",
+                    "--pathspec-from-file=-",
+                    "--pathspec-file-nul",
+                ],
+            )
+            .stdin(list(&back))
             .critical()
             .run()
             .with_context(what)?;
-        git(dir, ["reset", "--hard", "--quiet", "HEAD"])
-            .critical()
-            .run()
-            .with_context(what)?;
-        Ok(())
+        }
+        Ok(Vec::new())
     }
+}
+
+/// Deletes the file `rel` below `top`, then the folders that leaves empty, never following
+/// a symlink on the way there: a folder swapped for one since it was looked at stops it.
+/// A file or folder already gone is no error.
+fn unlink_beneath(top: &Path, rel: &[u8]) -> std::io::Result<()> {
+    use rustix::fs::{openat, unlinkat, AtFlags, Mode, OFlags, CWD};
+    use rustix::io::Errno;
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let names: Vec<&std::ffi::OsStr> = rel
+        .split(|b| *b == b'/')
+        .map(std::ffi::OsStr::from_bytes)
+        .collect();
+    let Some((file, folders)) = names.split_last() else {
+        return Ok(());
+    };
+    let mut chain = vec![openat(CWD, top, flags, Mode::empty())?];
+    for name in folders {
+        match openat(&chain[chain.len() - 1], *name, flags, Mode::empty()) {
+            Ok(next) => chain.push(next),
+            Err(Errno::NOENT) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    match unlinkat(&chain[chain.len() - 1], *file, AtFlags::empty()) {
+        Ok(()) | Err(Errno::NOENT) => {}
+        Err(e) => return Err(e.into()),
+    }
+    for (at, name) in chain.iter().zip(folders).rev() {
+        if unlinkat(at, *name, AtFlags::REMOVEDIR).is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The paths where the trees `a` and `b` differ, with git's status letter (`A`: only in `b`).
+fn differing(dir: &Path, a: &str, b: &str) -> Result<std::collections::BTreeMap<Vec<u8>, char>> {
+    let out = git(
+        dir,
+        [
+            "diff-tree",
+            "-r",
+            "-z",
+            "--no-renames",
+            "--name-status",
+            a,
+            b,
+        ],
+    )
+    .run()?;
+    let mut fields = out.stdout.split(|b| *b == 0).filter(|f| !f.is_empty());
+    let mut found = std::collections::BTreeMap::new();
+    while let (Some(status), Some(path)) = (fields.next(), fields.next()) {
+        found.insert(path.to_vec(), status.first().map_or('M', |c| *c as char));
+    }
+    Ok(found)
 }

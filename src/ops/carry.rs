@@ -64,7 +64,16 @@ impl Carried {
             ))
             .hint("try again when nothing works in the task"));
         }
-        snap.clean_out(dir)
+        let left = snap.clean_out(dir)?;
+        if !left.is_empty() {
+            return Err(Error::failed(format!(
+                "files in {} changed while they were being set aside: {}",
+                dir.display(),
+                left.join(", ")
+            ))
+            .hint("try again when nothing works in the task"));
+        }
+        Ok(())
     }
 
     /// Whether the changes apply onto `head` (a commit) without conflicts; the error names

@@ -353,23 +353,42 @@ pub fn forget_admin(repo: &Repo, task: &str, admin: &Path) -> Result<Option<Stri
     };
     fs::create_dir_all(aside.parent().unwrap_or(&aside)).map_err(fail)?;
     {
-        let _list = worktree_list();
+        let _list = worktree_list(repo)?;
         fs::rename(&admin, &aside).map_err(fail)?;
     }
     delete_forgotten(repo, &aside)?;
     Ok(saved)
 }
 
-/// Serializes, within this process, the moments git's list of worktrees changes: a record
-/// moved away while `git worktree add` reads the list makes git fail ("Invalid path
-/// '…/worktrees/<name>'"), and a run creates and finishes tasks on several threads at once.
+/// Serializes the moments git's list of worktrees changes: a record moved away while `git
+/// worktree add` reads the list makes git fail ("Invalid path '…/worktrees/<name>'"), and
+/// two `git worktree add` at once race inside git ("failed to read …/commondir"). A run
+/// creates and finishes tasks on several threads at once (the mutex), and several git-par
+/// processes may work in one repository (the flock on `<par>/worktrees.lock`, which the
+/// kernel drops when its owner dies).
 static WORKTREE_LIST: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Held while git's list of worktrees is read to add one, or changed.
-pub fn worktree_list() -> std::sync::MutexGuard<'static, ()> {
-    WORKTREE_LIST
+pub struct WorktreeList {
+    _process: nix::fcntl::Flock<fs::File>,
+    _thread: std::sync::MutexGuard<'static, ()>,
+}
+
+/// Takes turns with every other thread and git-par process of this repository that adds a
+/// worktree or forgets one; waits as long as that takes (a few tens of ms), unless a signal
+/// arrives.
+pub fn worktree_list(repo: &Repo) -> Result<WorktreeList> {
+    let thread = WORKTREE_LIST
         .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let path = repo.par_dir().join("worktrees.lock");
+    match crate::lock::flock_file(&path, true)? {
+        Some(process) => Ok(WorktreeList {
+            _process: process,
+            _thread: thread,
+        }),
+        None => Err(Error::failed(format!("could not lock {}", path.display()))),
+    }
 }
 
 /// Where git's records of removed worktrees wait to be deleted (`<name>.<pid>`).

@@ -311,7 +311,7 @@ fn register(
             ))
         })?;
     let path = record.path.to_string_lossy().into_owned();
-    let list = gate::worktree_list();
+    let list = gate::worktree_list(repo)?;
     git(
         &repo.main_worktree,
         [
@@ -413,7 +413,14 @@ fn checkout_and_carry(
         cleanup::past_point_of_no_return();
         advance(journal, Phase::CleaningSource)?;
         cleanup::failpoint("start:clean");
-        original.clean_out(source)?;
+        let left = original.clean_out(source)?;
+        if !left.is_empty() {
+            ui.warn(&format!(
+                "files in {} changed while they were being carried ({}); they were copied, not moved",
+                source.display(),
+                left.join(", ")
+            ));
+        }
     }
     Ok(())
 }
@@ -461,11 +468,16 @@ pub fn roll_back(
                     source.display()
                 )));
             }
-            Snapshot::from_commit(source, snapshot)?.clean_out(source)?;
-            done.push(format!(
-                "finished moving the changes out of {}",
-                source.display()
-            ));
+            let left = Snapshot::from_commit(source, snapshot)?.clean_out(source)?;
+            done.push(match left.is_empty() {
+                true => format!("finished moving the changes out of {}", source.display()),
+                false => format!(
+                    "finished moving the changes: they are in task '{}', and also left in {}, where {} changed since",
+                    op.task,
+                    source.display(),
+                    left.join(", ")
+                ),
+            });
         }
         return Ok(done);
     }

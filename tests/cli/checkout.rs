@@ -1,31 +1,13 @@
 //! `start`'s checkout: `par.checkoutWorkers` reaches git as `checkout.workers`.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 
 use crate::env::{TestEnv, BIN};
 
 /// Runs `git-par <args>` with a `git` on PATH that logs its arguments, one call a line.
 pub(crate) fn logged_git_calls(env: &TestEnv, args: &[&str]) -> String {
-    let bin = env.root().join("bin");
-    fs::create_dir_all(&bin).unwrap();
     let log = env.root().join("git-calls");
-    let real = String::from_utf8(
-        std::process::Command::new("sh")
-            .args(["-c", "command -v git"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
-    let script = format!(
-        "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
-        log.display(),
-        real.trim()
-    );
-    fs::write(bin.join("git"), script).unwrap();
-    fs::set_permissions(bin.join("git"), fs::Permissions::from_mode(0o755)).unwrap();
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let path = env.git_wrapper(&format!("echo \"$*\" >> '{}'", log.display()));
     let mut cmd = env.command(BIN, &env.repo());
     cmd.env("PATH", path).args(args);
     let out = cmd.output().unwrap();

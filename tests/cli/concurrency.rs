@@ -123,3 +123,41 @@ fn ctrl_c_to_the_process_group_during_a_checkout_rolls_back() {
         "no run was interrupted: the test proves nothing"
     );
 }
+
+/// Holds `<par>/worktrees.lock` as another git-par process would while it adds or forgets a
+/// worktree, runs `git par <args>`, and checks that the command waits for it before it
+/// touches git's list of worktrees (`ready` says whether it has), then lets it go on.
+fn waits_for_the_worktree_list(env: &TestEnv, args: &[&str], ready: impl Fn() -> bool) -> Run {
+    use nix::fcntl::{Flock, FlockArg};
+    let path = env.repo().join(".git/par/worktrees.lock");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let file = std::fs::File::create(&path).unwrap();
+    let held = Flock::lock(file, FlockArg::LockExclusive)
+        .map_err(|(_, e)| e)
+        .unwrap();
+    let mut cmd = env.command(BIN, &env.repo());
+    cmd.args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(
+        !ready(),
+        "git par {args:?} changed the worktree list while another held it"
+    );
+    drop(held);
+    child.wait_with_output().expect("wait").into()
+}
+
+#[test]
+fn start_and_finish_take_turns_with_other_processes_over_the_worktree_list() {
+    let env = TestEnv::new();
+    let admin = env.repo().join(".git/worktrees/t");
+    waits_for_the_worktree_list(&env, &["start", "t"], || admin.exists()).ok();
+    assert!(admin.is_dir());
+    env.write("repo.par/t/t.txt", "t\n");
+    env.commit_all("repo.par/t", "t");
+    waits_for_the_worktree_list(&env, &["finish", "t"], || !admin.exists()).ok();
+    assert!(!admin.exists());
+    assert_eq!(env.worktrees().len(), 1);
+}

@@ -155,6 +155,24 @@ impl TestEnv {
             .collect()
     }
 
+    /// A `PATH` whose `git` runs the shell code `before` (with git's arguments as `"$@"`),
+    /// then the real git.
+    pub fn git_wrapper(&self, before: &str) -> String {
+        use std::os::unix::fs::PermissionsExt;
+        let bin = self.root().join("bin");
+        fs::create_dir_all(&bin).unwrap();
+        let real = Command::new("sh")
+            .args(["-c", "command -v git"])
+            .output()
+            .unwrap()
+            .stdout;
+        let real = String::from_utf8(real).unwrap();
+        let script = format!("#!/bin/sh\n{before}\nexec '{}' \"$@\"\n", real.trim());
+        fs::write(bin.join("git"), script).unwrap();
+        fs::set_permissions(bin.join("git"), fs::Permissions::from_mode(0o755)).unwrap();
+        format!("{}:{}", bin.display(), std::env::var("PATH").unwrap())
+    }
+
     /// Where tasks go by default: `../repo.par/<task>`.
     pub fn task_path(&self, task: &str) -> PathBuf {
         self.root().join("repo.par").join(task)

@@ -363,3 +363,26 @@ fn finish_puts_the_worktree_back_when_files_appear_after_the_merge() {
     assert!(env.branches().contains(&"par/t".to_string()));
     env.assert_nothing_to_recover();
 }
+
+/// `git merge-tree` exits 1 for a conflict, after the tree it wrote; when it exits 1 without
+/// one (here a wrapper makes it fail as for an unreadable commit), finish reports git's
+/// failure, not a conflict with no files, and changes nothing.
+#[test]
+fn a_failing_merge_tree_is_no_conflict() {
+    let env = TestEnv::new();
+    env.task_with_commit("t", "f", "task\n");
+    env.write("repo/g", "main\n");
+    env.commit_all("repo", "main moves");
+    let before = env.state();
+    let path = env.git_wrapper(
+        "for a; do [ \"$a\" = merge-tree ] && { echo 'fatal: could not read commit' >&2; exit 1; }; done",
+    );
+    let mut cmd = env.command(crate::env::BIN, &env.repo());
+    cmd.env("PATH", path).args(["finish", "t"]);
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("git merge-tree failed"), "{stderr}");
+    assert!(!stderr.contains("conflict"), "{stderr}");
+    assert_eq!(env.state(), before);
+}

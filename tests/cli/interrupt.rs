@@ -1,7 +1,7 @@
 //! Interrupts (SIGINT, SIGTERM, SIGHUP) at each step: the repository ends exactly as before
 //! or exactly as after, and the exit status is the signal's.
 
-use crate::env::TestEnv;
+use crate::env::{Run, TestEnv, BIN};
 
 const SIGHUP: i32 = 1;
 const SIGINT: i32 = 2;
@@ -144,4 +144,22 @@ fn signal_during_a_git_command_after_the_rescue_still_completes_the_drop() {
     env.wait_for_background();
     assert!(!env.root().join("repo.par").exists());
     env.assert_nothing_to_recover();
+}
+
+/// Ctrl-C that reaches `git worktree add` as well as git-par (the key pressed while git was
+/// being started, before it had a process group of its own): git fails, and git-par, which
+/// got the signal too, rolls back and dies by it as git does, rather than exiting 1 with
+/// git's failure as if nothing had been pressed.
+#[test]
+fn ctrl_c_that_also_kills_git_ends_git_par_by_the_signal() {
+    let env = TestEnv::new();
+    let before = env.state();
+    let path = env.git_wrapper(
+        "case \"$*\" in *'worktree add'*) kill -INT $PPID; sleep 0.2; exit 130;; esac",
+    );
+    let mut cmd = env.command(BIN, &env.repo());
+    cmd.env("PATH", path).args(["start", "t"]);
+    let run: Run = cmd.output().expect("run").into();
+    assert_eq!(run.signal, Some(SIGINT), "{}", run.stderr);
+    assert_eq!(env.state(), before);
 }

@@ -167,6 +167,31 @@ fn start_moves_staged_unstaged_and_untracked_changes_without_touching_the_stash(
     assert_eq!(env.git_out(["stash", "list"]), "");
 }
 
+/// A file that became a folder and a folder that became a file move too, and the main
+/// worktree is left as HEAD has it (no empty folder behind).
+#[test]
+fn start_moves_files_that_became_folders_and_folders_that_became_files() {
+    let env = TestEnv::new();
+    env.write("repo/a", "file\n");
+    env.write("repo/d/x", "in a folder\n");
+    env.commit_all("repo", "a file and a folder");
+    std::fs::remove_file(env.repo().join("a")).unwrap();
+    env.write("repo/a/b", "now a folder\n");
+    std::fs::remove_dir_all(env.repo().join("d")).unwrap();
+    env.write("repo/d", "now a file\n");
+    env.par(["start", "moved", "--changes", "move"]).ok();
+    assert_eq!(
+        env.git_in("repo", ["status", "--porcelain", "--untracked-files=all"])
+            .ok()
+            .stdout,
+        ""
+    );
+    assert_eq!(env.read("repo/a"), "file\n");
+    assert_eq!(env.read("repo/d/x"), "in a folder\n");
+    assert_eq!(env.read("repo.par/moved/a/b"), "now a folder\n");
+    assert_eq!(env.read("repo.par/moved/d"), "now a file\n");
+}
+
 #[test]
 fn start_copies_changes_and_keeps_them_here() {
     let env = TestEnv::new();

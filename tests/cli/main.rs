@@ -8,6 +8,7 @@ mod checkout;
 mod concurrency;
 mod conflicts;
 mod copy_ignored;
+mod copy_pty;
 mod deletion;
 mod drop;
 mod env;

@@ -78,6 +78,72 @@ fn crash_while_cleaning_the_source_finishes_the_move() {
     assert_eq!(env.read("repo.par/t/new"), "untracked\n");
 }
 
+/// A crash while moving changes out of the main worktree, then work there before `recover`.
+fn crash_while_cleaning_then_work(env: &TestEnv, later: &[(&str, &str)]) -> String {
+    env.write("repo/other", "committed\n");
+    env.write("repo/again", "committed\n");
+    env.commit_all("repo", "more files");
+    env.write("repo/README", "edited\n");
+    env.write("repo/again", "moved\n");
+    env.write("repo/new", "untracked\n");
+    env.write("repo/newdir/deep/x", "untracked in a folder\n");
+    env.par_failing("start:clean", ["start", "t", "--changes", "move"])
+        .killed_by(SIGKILL);
+    for (path, text) in later {
+        env.write(path, text);
+    }
+    let report = recover_twice(env);
+    assert_eq!(env.read("repo.par/t/README"), "edited\n");
+    assert_eq!(env.read("repo.par/t/again"), "moved\n");
+    assert_eq!(env.read("repo.par/t/new"), "untracked\n");
+    report
+}
+
+/// recover finishes the move by cleaning out only what was moved: the user's later edits to
+/// other files stay (they used to be reset with everything else).
+#[test]
+fn recover_after_a_crash_while_cleaning_the_source_keeps_later_work() {
+    let env = TestEnv::new();
+    let report = crash_while_cleaning_then_work(
+        &env,
+        &[
+            ("repo/other", "later work\n"),
+            ("repo/newer", "later untracked\n"),
+        ],
+    );
+    assert!(
+        report.contains("finished moving the changes out of"),
+        "{report}"
+    );
+    assert_eq!(env.read("repo/other"), "later work\n");
+    assert_eq!(env.read("repo/newer"), "later untracked\n");
+    assert_eq!(env.read("repo/README"), "hello\n");
+    assert!(!env.repo().join("new").exists());
+    assert!(!env.repo().join("newdir").exists());
+    assert_eq!(
+        env.read("repo.par/t/newdir/deep/x"),
+        "untracked in a folder\n"
+    );
+    assert_eq!(
+        env.git_in("repo", ["status", "--porcelain"]).ok().stdout,
+        " M other\n?? newer\n"
+    );
+}
+
+/// A moved file edited again before `recover`: nothing is cleaned out (the changes are in the
+/// task and stay where they were too), and recover says so.
+#[test]
+fn recover_leaves_moved_changes_in_place_when_one_was_edited_since() {
+    let env = TestEnv::new();
+    let report =
+        crash_while_cleaning_then_work(&env, &[("repo/again", "moved, then edited again\n")]);
+    assert!(report.contains("also left in"), "{report}");
+    assert!(report.contains("again"), "{report}");
+    assert_eq!(env.read("repo/again"), "moved, then edited again\n");
+    assert_eq!(env.read("repo/README"), "edited\n");
+    assert_eq!(env.read("repo/new"), "untracked\n");
+}
+
 #[test]
 fn crash_after_the_merge_finishes_the_finish() {
     for point in ["finish:merged", "teardown:trashed"] {

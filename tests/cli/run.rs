@@ -576,11 +576,47 @@ fn ctrl_c_stops_what_the_commands_started_even_when_they_outlive_them() {
     assert_work_kept_and_idle_removed(&env, &run);
 }
 
+/// Waits until `n` `sleep` processes run in this test's folders with SIGINT not ignored.
+fn wait_for_sleepers_that_take_sigint(env: &TestEnv, n: usize) {
+    let root = env.root();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let found = std::fs::read_dir("/proc")
+            .expect("/proc")
+            .flatten()
+            .filter(|e| {
+                let pid = e.path();
+                let comm = std::fs::read_to_string(pid.join("comm")).unwrap_or_default();
+                let status = std::fs::read_to_string(pid.join("status")).unwrap_or_default();
+                let ignores_int = status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("SigIgn:"))
+                    .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+                    .is_some_and(|m| m & 2 != 0);
+                comm.trim() == "sleep"
+                    && !ignores_int
+                    && std::fs::read_link(pid.join("cwd")).is_ok_and(|c| c.starts_with(&root))
+            })
+            .count();
+        if found >= n {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {found} sleep(s) take SIGINT"
+        );
+        sleep(Duration::from_millis(10));
+    }
+}
+
 #[test]
 fn ctrl_c_reaches_the_whole_process_group_of_each_command() {
     let env = TestEnv::new();
     // Only a signal to the group reaches the shell's child, which takes SIGINT here.
     let child = interrupted_run(&env, "env --default-signal=INT sleep 30 & wait", &[]);
+    // Until `env` has made SIGINT count again and become the sleep, the key is ignored
+    // there (a background job's SIGINT is), and only the kill timeout would end it.
+    wait_for_sleepers_that_take_sigint(&env, 2);
     let started = Instant::now();
     signal(&child, Signal::SIGINT);
     died_of(child, Signal::SIGINT);
