@@ -1,6 +1,7 @@
 //! The one integration test binary: every test drives the real `git-par` against real
 //! repositories in temporary folders.
 
+mod aside;
 mod attacks;
 mod background;
 mod checkout;
