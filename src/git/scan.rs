@@ -8,7 +8,9 @@
 //! never leave out one that git would report.
 
 use std::collections::HashSet;
+use std::ffi::OsStr;
 use std::os::fd::AsFd;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use nix::dir::Dir;
@@ -30,6 +32,10 @@ const S_IFLNK: u32 = 0o120000;
 pub struct Found {
     /// The paths (relative to the worktree's top) that `git status` must look at.
     pub paths: Vec<Vec<u8>>,
+    /// Files (not folders) the index lacks, found by reading the folders: untracked unless
+    /// ignored, which `git check-ignore` can tell without reading the index as `git status`
+    /// does. Empty when they are among `paths`.
+    pub new_files: Vec<Vec<u8>>,
     /// Untracked entries already known (from the untracked cache, untouched since), as
     /// `git status` names them: not asked about again.
     pub untracked: Vec<String>,
@@ -149,9 +155,18 @@ pub fn suspects(
         limit,
     };
     walk.dir(&mut root, &index.entries, 0).ok()?;
-    let paths = untracked_at_the_top(&index, walk.suspects);
-    (paths.len() <= limit).then_some(Found {
+    let all = untracked_at_the_top(&index, walk.suspects);
+    if all.len() > limit {
+        return None;
+    }
+    let (new_files, paths): (Vec<_>, Vec<_>) = all.into_iter().partition(|path| {
+        matches!(find(&index, path), Tracked::No)
+            && std::fs::symlink_metadata(top.join(OsStr::from_bytes(path)))
+                .is_ok_and(|m| !m.is_dir())
+    });
+    Some(Found {
         paths,
+        new_files,
         untracked: Vec::new(),
         remember,
     })
@@ -186,6 +201,7 @@ fn unchanged(
     }
     Some(Found {
         paths: Vec::new(),
+        new_files: Vec::new(),
         untracked: cache.untracked,
         remember: None,
     })
@@ -242,6 +258,7 @@ fn from_cache(
     remember.clock = clock;
     (paths.len() <= limit).then_some(Found {
         paths,
+        new_files: Vec::new(),
         untracked: untouched,
         remember: Some(remember),
     })
