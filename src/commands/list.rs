@@ -2,7 +2,7 @@
 //! the cost, so they run on all cores at once; everything else is read with git2.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use serde::Serialize;
@@ -10,9 +10,11 @@ use serde::Serialize;
 use crate::cli::ListArgs;
 use crate::conflicts::{self, Forecast};
 use crate::error::Result;
+use crate::git::fsmonitor::Monitor;
 use crate::git::status::{self, Status};
 use crate::git::worktrees::Worktree;
 use crate::git::Repo;
+use crate::git::{scan, untracked_cache};
 use crate::ops::guard;
 use crate::ops::lease::{self, Holder};
 use crate::ui::Ui;
@@ -53,7 +55,7 @@ pub struct TaskInfo {
 /// A task worktree that is there to be looked at.
 #[derive(Debug)]
 struct Checkout {
-    index_file: PathBuf,
+    git_dir: PathBuf,
     head_tree: Option<git2::Oid>,
 }
 
@@ -400,7 +402,7 @@ fn inspect(repo: &Repo, info: &mut TaskInfo, worktrees: &[Worktree], base_commit
             }
             if exists {
                 info.checkout = Some(Checkout {
-                    index_file: wt.git_dir.join("index"),
+                    git_dir: wt.git_dir.clone(),
                     head_tree: head_tree(repo, wt),
                 });
             }
@@ -462,13 +464,14 @@ pub(super) fn fill_status(
         .ok()
         .and_then(|c| c.get_string("core.fsmonitor").ok())
         .and_then(|v| crate::git::fsmonitor::hook_of(&v));
+    let rules = untracked_rules(repo);
     let jobs: Vec<(usize, PathBuf, PathBuf, Option<git2::Oid>)> = tasks
         .iter()
         .enumerate()
         .filter_map(|(i, t)| {
             let checkout = t.checkout.as_ref()?;
             let head_tree = checkout.head_tree.filter(|_| quick);
-            Some((i, t.path.clone(), checkout.index_file.clone(), head_tree))
+            Some((i, t.path.clone(), checkout.git_dir.clone(), head_tree))
         })
         .collect();
     let queue = Mutex::new(jobs.into_iter());
@@ -476,17 +479,17 @@ pub(super) fn fill_status(
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     std::thread::scope(|scope| {
         for _ in 0..threads {
-            let (sender, queue, fsmonitor) = (sender.clone(), &queue, &fsmonitor);
+            let (sender, queue, rules) = (sender.clone(), &queue, &rules);
+            let mut monitor = fsmonitor.clone().map(Monitor::new);
             scope.spawn(move || {
-                while let Some((i, path, index_file, head_tree)) =
+                while let Some((i, path, git_dir, head_tree)) =
                     queue.lock().ok().and_then(|mut q| q.next())
                 {
-                    let status = status::status_for_list(
-                        &path,
-                        &index_file,
-                        head_tree,
-                        fsmonitor.as_deref(),
-                    );
+                    let context = scan::Context {
+                        monitor: monitor.as_mut(),
+                        ignore_rules: rules.as_ref().map(|r| r as &dyn Fn(&Path) -> String),
+                    };
+                    let status = status::status_for_list(&path, &git_dir, head_tree, context);
                     if sender.send((i, status)).is_err() {
                         break;
                     }
@@ -506,4 +509,33 @@ pub(super) fn fill_status(
             on_each(i, tasks);
         }
     });
+}
+
+/// What decides, outside a task's worktree, which of its files git lists as untracked (see
+/// [`untracked_cache::ignore_rules`]), for the task whose admin dir is given; `None` when
+/// settings come from the environment (`git -c`), which no cache can key on.
+fn untracked_rules(repo: &Repo) -> Option<impl Fn(&Path) -> String> {
+    if std::env::var_os("GIT_CONFIG_PARAMETERS").is_some()
+        || std::env::var_os("GIT_CONFIG_COUNT").is_some()
+    {
+        return None;
+    }
+    let config = repo.git.config().ok()?.snapshot().ok()?;
+    let excludes = config.get_path("core.excludesFile").ok().or_else(|| {
+        let xdg = std::env::var_os("XDG_CONFIG_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+        Some(xdg.join("git/ignore"))
+    })?;
+    let settings = format!(
+        "excludesFile={} showUntrackedFiles={:?} ignoreCase={:?}",
+        excludes.display(),
+        config.get_string("status.showUntrackedFiles").ok(),
+        config.get_string("core.ignoreCase").ok(),
+    );
+    let common = repo.git.commondir().to_path_buf();
+    Some(move |git_dir: &Path| {
+        untracked_cache::ignore_rules(&common, git_dir, &excludes, &settings)
+    })
 }

@@ -1,6 +1,6 @@
 //! The first, parallel pass of a deletion: every file and symlink in the tree is unlinked by
-//! a few threads at once (this disk deletes about 1.6 times faster from two threads), and
-//! only the bare folders are left for the careful serial pass.
+//! a few threads at once (see [`threads`]), and only the bare folders are left for the
+//! careful serial pass.
 //!
 //! Each folder is opened relative to its parent's descriptor with `O_NOFOLLOW`, as in the
 //! serial pass: a symlink is unlinked, never entered.
@@ -164,9 +164,14 @@ fn empty_one(shared: &Shared, item: &Pending) -> Vec<Pending> {
     folders
 }
 
-/// How many threads to delete with.
+/// How many threads to delete with: two a core, four at least. An unlink mostly waits (for
+/// the file system's journal, for an inode table read from disk when the files were flushed
+/// long ago), so more threads than cores keep the disk busier: measured on this 2-core VM,
+/// 100,000 fresh files synced to disk, 4 threads against 2, same run, alternating: 6.7 s
+/// against 15.8 s and 11.4 s against 12.4 s (worktrunk uses 4 as well).
 pub fn threads() -> usize {
     std::thread::available_parallelism()
         .map_or(2, |n| n.get())
-        .clamp(1, 4)
+        .saturating_mul(2)
+        .clamp(4, 8)
 }

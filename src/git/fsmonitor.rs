@@ -11,6 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::git::index::Index;
+use crate::git::watchman::{self, Client, Since};
 
 /// How long the hook may take before the full scan is quicker to just do.
 pub const DEADLINE: Duration = Duration::from_millis(1000);
@@ -24,14 +25,91 @@ pub fn hook_of(value: &str) -> Option<String> {
     }
 }
 
-/// Paths of the worktree at `top` that may differ from `index`, by the hook `hook`: what it
-/// reports changed since the index's token, and the entries git had not vouched for then.
-pub fn changed(top: &Path, index: &Index, hook: &str) -> Option<Vec<Vec<u8>>> {
-    let fsm = index.fsmonitor.as_ref()?;
-    let token = String::from_utf8(fsm.token.clone()).ok()?;
+/// A file-system monitor to ask, for one thread of `git par list`: the `core.fsmonitor`
+/// hook, or watchman itself when the hook is git's watchman sample (see
+/// [`crate::git::watchman`]).
+pub struct Monitor {
+    hook: String,
+    /// The connection to watchman, once asked for: `Some(None)` when it could not be made.
+    watchman: Option<Option<Client>>,
+}
+
+/// What changed in a worktree since its index was written.
+pub struct Changed {
+    /// The paths that may differ from the index.
+    pub paths: Vec<Vec<u8>>,
+    /// watchman's clock as of the answer, when watchman was asked directly.
+    pub clock: Option<String>,
+}
+
+impl Monitor {
+    pub fn new(hook: String) -> Monitor {
+        Monitor {
+            hook,
+            watchman: None,
+        }
+    }
+
+    /// watchman, when the hook run in the worktree `top` would be git's watchman sample.
+    fn watchman(&mut self, top: &Path) -> Option<&mut Client> {
+        if !watchman::is_git_sample(&self.hook, top) {
+            return None;
+        }
+        let client = self.watchman.get_or_insert_with(Client::connect);
+        // A connection that lost track of its replies is not used again.
+        if client.as_ref().is_some_and(|c| c.broken) {
+            *client = None;
+        }
+        client.as_mut()
+    }
+
+    /// What watchman says changed in the worktree `top` since `clock`; `None` when watchman
+    /// is not the monitor or cannot answer.
+    pub fn since(&mut self, top: &Path, clock: &str) -> Option<Since> {
+        let root = top.canonicalize().ok()?;
+        self.watchman(top)?.since(&root, clock)
+    }
+
+    /// Paths of the worktree at `top` that may differ from `index`: what the monitor reports
+    /// changed since the index's token, and the entries git had not vouched for then.
+    pub fn changed(&mut self, top: &Path, index: &Index) -> Option<Changed> {
+        let fsm = index.fsmonitor.as_ref()?;
+        let token = String::from_utf8(fsm.token.clone()).ok()?;
+        let (mut paths, clock) = match self.since(top, &token) {
+            Some(Since::Fresh) => return None,
+            Some(Since::Changed { clock, names }) => (names, Some(clock)),
+            // Not watchman's sample, or watchman could not answer: the hook, as git runs it.
+            None => (run_hook(top, &self.hook, &token)?, None),
+        };
+        paths.extend(fsm.unvouched.iter().filter_map(|&i| {
+            let entry = index.entries.get(i)?;
+            Some(index.path(entry).to_vec())
+        }));
+        // A submodule is always asked about as a whole (its own commits and files are not
+        // events of this worktree's index), and git takes no path inside one.
+        let gitlinks: Vec<&[u8]> = index
+            .entries
+            .iter()
+            .filter(|e| e.mode == 0o160000)
+            .map(|e| index.path(e))
+            .collect();
+        paths.retain(|p| {
+            !gitlinks
+                .iter()
+                .any(|g| p.len() > g.len() && p.starts_with(g) && p[g.len()] == b'/')
+        });
+        paths.extend(gitlinks.iter().map(|g| g.to_vec()));
+        paths.sort();
+        paths.dedup();
+        Some(Changed { paths, clock })
+    }
+}
+
+/// The paths the hook `hook` reports changed in the worktree `top` since `token`.
+fn run_hook(top: &Path, hook: &str, token: &str) -> Option<Vec<Vec<u8>>> {
     // As git runs it: through the shell, in the worktree's top folder.
     let mut child = Command::new("sh")
-        .args(["-c", &format!("{hook} \"$@\""), "fsmonitor", "2", &token])
+        .args(["-c", &format!("{hook} \"$@\""), "fsmonitor", "2", token])
         .current_dir(top)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -69,25 +147,5 @@ pub fn changed(top: &Path, index: &Index, hook: &str) -> Option<Vec<Vec<u8>>> {
         }
         paths.push(path.strip_suffix(b"/").unwrap_or(path).to_vec());
     }
-    paths.extend(fsm.unvouched.iter().filter_map(|&i| {
-        let entry = index.entries.get(i)?;
-        Some(index.path(entry).to_vec())
-    }));
-    // A submodule is always asked about as a whole (its own commits and files are not
-    // events of this worktree's index), and git takes no path inside one.
-    let gitlinks: Vec<&[u8]> = index
-        .entries
-        .iter()
-        .filter(|e| e.mode == 0o160000)
-        .map(|e| index.path(e))
-        .collect();
-    paths.retain(|p| {
-        !gitlinks
-            .iter()
-            .any(|g| p.len() > g.len() && p.starts_with(g) && p[g.len()] == b'/')
-    });
-    paths.extend(gitlinks.iter().map(|g| g.to_vec()));
-    paths.sort();
-    paths.dedup();
     Some(paths)
 }

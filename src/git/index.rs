@@ -68,6 +68,8 @@ pub struct Index {
     /// The second the index file was last written: a file changed in that second or later
     /// may differ from its entry even where its stat data matches ("racy git").
     pub written: i64,
+    /// Which file this was read from ([`identity`]).
+    pub identity: String,
     /// git's file-system monitor extension (`FSMN`, version 2 only), when present.
     pub fsmonitor: Option<Fsmonitor>,
     paths: Vec<u8>,
@@ -95,7 +97,30 @@ pub fn read(file: &Path) -> Result<Index> {
     f.read_to_end(&mut buf).map_err(io)?;
     let mut index = parse(&buf)?;
     index.written = meta.mtime();
+    index.identity = identity_of(&meta);
     Ok(index)
+}
+
+/// The index file at `file` as it is now on disk: device, inode, size and times to the
+/// nanosecond. git writes a new file and renames it into place, so an index with the same
+/// identity has the same content.
+pub fn identity(file: &Path) -> Result<String> {
+    let meta =
+        std::fs::metadata(file).map_err(|e| IndexError::Io(file.display().to_string(), e))?;
+    Ok(identity_of(&meta))
+}
+
+fn identity_of(meta: &std::fs::Metadata) -> String {
+    format!(
+        "{}:{}:{}:{}.{}:{}.{}",
+        meta.dev(),
+        meta.ino(),
+        meta.size(),
+        meta.mtime(),
+        meta.mtime_nsec(),
+        meta.ctime(),
+        meta.ctime_nsec()
+    )
 }
 
 fn unsupported<T>(what: impl Into<String>) -> Result<T> {

@@ -7,7 +7,9 @@ pub mod run;
 pub mod scan;
 pub mod snapshot;
 pub mod status;
+pub mod untracked_cache;
 pub mod version;
+pub mod watchman;
 pub mod worktrees;
 
 pub use repo::Repo;

@@ -8,7 +8,9 @@
 //! never leave out one that git would report.
 
 use std::collections::HashSet;
+use std::ffi::OsStr;
 use std::os::fd::AsFd;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use nix::dir::Dir;
@@ -16,17 +18,41 @@ use nix::fcntl::AtFlags;
 use nix::sys::stat::{fstatat, FileStat, Mode};
 
 use crate::delete::DIR_FLAGS;
+use crate::git::fsmonitor::{Changed, Monitor};
 use crate::git::index::{self, Entry, Index};
+use crate::git::untracked_cache;
+use crate::git::watchman::Since;
 
 const S_IFMT: u32 = 0o170000;
 const S_IFREG: u32 = 0o100000;
 const S_IFLNK: u32 = 0o120000;
 
-/// The paths (relative to the worktree's top) that `git status` must look at, or `None`
-/// when this pass cannot tell (see [`suspects`]).
-pub type Suspects = Option<Vec<Vec<u8>>>;
+/// What `git status` must be asked about in a worktree, found without running git.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// The paths (relative to the worktree's top) that `git status` must look at.
+    pub paths: Vec<Vec<u8>>,
+    /// Files (not folders) the index lacks, found by reading the folders: untracked unless
+    /// ignored, which `git check-ignore` can tell without reading the index as `git status`
+    /// does. Empty when they are among `paths`.
+    pub new_files: Vec<Vec<u8>>,
+    /// Untracked entries already known (from the untracked cache, untouched since), as
+    /// `git status` names them: not asked about again.
+    pub untracked: Vec<String>,
+    /// The untracked cache to write once git's answer for `paths` is known.
+    pub remember: Option<untracked_cache::Cache>,
+}
 
-/// Suspect paths of the worktree at `top`, whose index is `index_file` and whose `HEAD` has
+/// What [`suspects`] needs of the repository besides the worktree itself.
+pub struct Context<'a> {
+    /// The file-system monitor, when the repository has one.
+    pub monitor: Option<&'a mut Monitor>,
+    /// The ignore files and settings outside the worktree ([`untracked_cache::ignore_rules`]
+    /// without the worktree's own); `None`: no untracked cache.
+    pub ignore_rules: Option<&'a dyn Fn(&Path) -> String>,
+}
+
+/// Suspect paths of the worktree at `top`, whose admin dir is `git_dir` and whose `HEAD` has
 /// the tree `head_tree`. `None` means: ask git about everything. That is the answer when
 /// something may be staged (the cache tree does not vouch that the index is `HEAD`), when a
 /// conflict or a `git add -N` entry is present, when the index is of a kind this reader does
@@ -35,55 +61,260 @@ pub type Suspects = Option<Vec<Vec<u8>>>;
 /// With a file-system monitor hook (`core.fsmonitor`), the paths it reports changed since
 /// the index was written (with the entries git had not vouched for, and the racily clean
 /// ones) are the suspects, and nothing is stat'ed; when it cannot tell, the stat pass runs.
+/// With watchman itself, the untracked cache stands in for reading the folders when it can.
 pub fn suspects(
     top: &Path,
-    index_file: &Path,
+    git_dir: &Path,
     head_tree: &[u8],
     limit: usize,
-    fsmonitor: Option<&str>,
-) -> Suspects {
-    let index = index::read(index_file).ok()?;
+    mut context: Context,
+) -> Option<Found> {
+    if let (Some(monitor), Some(rules)) = (context.monitor.as_deref_mut(), context.ignore_rules) {
+        if let Some(found) = unchanged(top, git_dir, head_tree, monitor, rules) {
+            return Some(found);
+        }
+    }
+    let index = index::read(&git_dir.join("index")).ok()?;
+    let racy = index
+        .entries
+        .iter()
+        .filter(|e| is_racy(e, index.written))
+        .count();
     if index.tree.as_ref().map(|t| &t[..]) != Some(head_tree)
         || index
             .entries
             .iter()
             .any(|e| e.stage != 0 || e.intent_to_add)
-        || index
-            .entries
-            .iter()
-            .filter(|e| is_racy(e, index.written))
-            .count()
-            > limit
+        || racy > limit
     {
         return None;
     }
     // What the monitor reports changed (with the entries git had not vouched for and the
-    // racily clean ones) stands in for the stat of every tracked file; the folders are still
-    // read, since a file that was untracked before the index was written is no change to it.
-    let vouched = fsmonitor
-        .and_then(|hook| crate::git::fsmonitor::changed(top, &index, hook))
-        .map(|mut paths| {
-            paths.extend(
+    // racily clean ones) stands in for the stat of every tracked file.
+    let mut monitor = context.monitor;
+    let changed = monitor
+        .as_deref_mut()
+        .and_then(|m| m.changed(top, &index))
+        .map(|mut changed| {
+            changed.paths.extend(
                 index
                     .entries
                     .iter()
                     .filter(|e| is_racy(e, index.written))
                     .map(|e| index.path(e).to_vec()),
             );
-            paths
+            changed
         })
-        .filter(|paths| paths.len() <= limit);
+        .filter(|changed| changed.paths.len() <= limit);
+    // watchman answered itself: the untracked cache can be kept, and perhaps used.
+    let remember = match (&changed, context.ignore_rules) {
+        (
+            Some(Changed {
+                clock: Some(clock), ..
+            }),
+            Some(rules),
+        ) => {
+            let mut cache = untracked_cache::Cache::new(
+                untracked_cache::Key {
+                    root: top.canonicalize().ok()?.to_string_lossy().into_owned(),
+                    paths: untracked_cache::paths_digest(&index),
+                    ignore: rules(git_dir),
+                },
+                clock.clone(),
+            );
+            cache.index = index.identity.clone();
+            cache.tree = hex(head_tree);
+            cache.token = index
+                .fsmonitor
+                .as_ref()
+                .and_then(|f| String::from_utf8(f.token.clone()).ok())
+                .unwrap_or_default();
+            cache.quiet = racy == 0
+                && index
+                    .fsmonitor
+                    .as_ref()
+                    .is_some_and(|f| f.unvouched.is_empty())
+                && !index.entries.iter().any(|e| e.mode == 0o160000);
+            Some(cache)
+        }
+        _ => None,
+    };
+    if let (Some(changed), Some(fresh), Some(monitor)) = (&changed, &remember, monitor) {
+        if let Some(found) = from_cache(top, git_dir, &index, &changed.paths, fresh, monitor, limit)
+        {
+            return Some(found);
+        }
+    }
+    // A file that was untracked before the index was written is no change to the monitor:
+    // the folders are read.
     let mut root = Dir::open(top, DIR_FLAGS, Mode::empty()).ok()?;
     let mut walk = Walk {
         index: &index,
-        trust_stat: vouched.is_some(),
-        suspects: vouched.unwrap_or_default(),
+        trust_stat: changed.is_some(),
+        suspects: changed.map(|c| c.paths).unwrap_or_default(),
         limit,
     };
     walk.dir(&mut root, &index.entries, 0).ok()?;
-    walk.suspects.sort();
-    walk.suspects.dedup();
-    Some(walk.suspects)
+    let all = untracked_at_the_top(&index, walk.suspects);
+    if all.len() > limit {
+        return None;
+    }
+    let (new_files, paths): (Vec<_>, Vec<_>) = all.into_iter().partition(|path| {
+        matches!(find(&index, path), Tracked::No)
+            && std::fs::symlink_metadata(top.join(OsStr::from_bytes(path)))
+                .is_ok_and(|m| !m.is_dir())
+    });
+    Some(Found {
+        paths,
+        new_files,
+        untracked: Vec::new(),
+        remember,
+    })
+}
+
+/// The answer without even reading the index, when nothing changed since the last list: the
+/// untracked cache was made from this very index file (same paths), which alone gave no
+/// suspect, against this `HEAD` tree and these ignore rules, and watchman reports no change
+/// since the index's token nor since the cache's clock. Then the cached untracked entries
+/// are the whole answer.
+fn unchanged(
+    top: &Path,
+    git_dir: &Path,
+    head_tree: &[u8],
+    monitor: &mut Monitor,
+    rules: &dyn Fn(&Path) -> String,
+) -> Option<Found> {
+    let cache = untracked_cache::load(git_dir)?;
+    let same = cache.quiet
+        && cache.index == index::identity(&git_dir.join("index")).ok()?
+        && cache.tree == hex(head_tree)
+        && cache.key.root == top.canonicalize().ok()?.to_string_lossy()
+        && cache.key.ignore == rules(git_dir);
+    if !same {
+        return None;
+    }
+    for clock in [&cache.token, &cache.clock] {
+        match monitor.since(top, clock)? {
+            Since::Changed { names, .. } if names.is_empty() => {}
+            _ => return None,
+        }
+    }
+    Some(Found {
+        paths: Vec::new(),
+        new_files: Vec::new(),
+        untracked: cache.untracked,
+        remember: None,
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The suspects when the untracked cache of the worktree holds and watchman can say what
+/// changed since it was written: the tracked ones (`tracked`), each name watchman reports
+/// that the index lacks, and the cached untracked entries those touch; the untouched ones
+/// are taken as they are. `None` when the cache cannot be used (missing, for another key,
+/// from another watchman instance, or a `.gitignore` changed).
+fn from_cache(
+    top: &Path,
+    git_dir: &Path,
+    index: &Index,
+    tracked: &[Vec<u8>],
+    fresh: &untracked_cache::Cache,
+    monitor: &mut Monitor,
+    limit: usize,
+) -> Option<Found> {
+    let cache = untracked_cache::load(git_dir).filter(|c| c.key == fresh.key)?;
+    let Since::Changed { clock, names } = monitor.since(top, &cache.clock)? else {
+        return None;
+    };
+    if names
+        .iter()
+        .any(|n| n.rsplit(|&b| b == b'/').next() == Some(b".gitignore"))
+    {
+        return None;
+    }
+    // What changed since the token, and each name the index lacks that changed since the
+    // cache, at their outermost untracked folder.
+    let mut paths = tracked.to_vec();
+    paths.extend(names.into_iter().filter(|n| find(index, n) == Tracked::No));
+    let mut paths = untracked_at_the_top(index, paths);
+    let (touched, untouched): (Vec<String>, Vec<String>) =
+        cache.untracked.into_iter().partition(|entry| {
+            let entry = entry.strip_suffix('/').unwrap_or(entry).as_bytes();
+            paths.iter().any(|p| within(p, entry) || within(entry, p))
+        });
+    paths.extend(
+        touched
+            .iter()
+            .map(|e| e.strip_suffix('/').unwrap_or(e).as_bytes().to_vec()),
+    );
+    paths.sort();
+    paths.dedup();
+    let mut remember = fresh.clone();
+    // Everything cached was true at this clock (nothing touched the untouched entries
+    // before it; git is asked about the rest after it).
+    remember.clock = clock;
+    (paths.len() <= limit).then_some(Found {
+        paths,
+        new_files: Vec::new(),
+        untracked: untouched,
+        remember: Some(remember),
+    })
+}
+
+/// `path` is `dir` or inside it.
+fn within(path: &[u8], dir: &[u8]) -> bool {
+    path.starts_with(dir) && (path.len() == dir.len() || path[dir.len()] == b'/')
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Tracked {
+    File,
+    Dir,
+    No,
+}
+
+/// Whether the index has `path` as an entry, as a folder of entries, or not at all.
+fn find(index: &Index, path: &[u8]) -> Tracked {
+    let at = index.entries.partition_point(|e| index.path(e) < path);
+    match index.entries.get(at).map(|e| index.path(e)) {
+        Some(p) if p == path => Tracked::File,
+        _ => {
+            let dir = [path, b"/"].concat();
+            let at = index.entries.partition_point(|e| index.path(e) < &dir[..]);
+            match index.entries.get(at) {
+                Some(e) if index.path(e).starts_with(&dir) => Tracked::Dir,
+                _ => Tracked::No,
+            }
+        }
+    }
+}
+
+/// Each path the index lacks, replaced by its outermost folder that the index lacks too:
+/// git lists an untracked folder as one entry (`dir/`), and asked about paths inside it,
+/// lists those instead, so only the folder gives the count a full `git status` gives.
+fn untracked_at_the_top(index: &Index, paths: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = paths
+        .into_iter()
+        .map(|path| {
+            let mut end = 0;
+            for part in path.split(|&b| b == b'/') {
+                end += part.len();
+                match find(index, &path[..end]) {
+                    Tracked::Dir => end += 1,
+                    // A tracked file with something below it (now a folder), or the
+                    // outermost untracked folder: git is asked about it as a whole.
+                    Tracked::File | Tracked::No => return path[..end.min(path.len())].to_vec(),
+                }
+            }
+            path
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// More than `limit` suspects, or a folder that could not be listed: ask git about all.

@@ -1,12 +1,13 @@
 //! What a worktree holds that is not committed, from `git status --porcelain -z` (git's own
 //! view, with its ignore rules, filters and submodule handling).
 
+use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use crate::error::{Context, Result};
-use crate::git::{git, scan};
+use crate::git::{git, scan, untracked_cache};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Status {
@@ -66,30 +67,97 @@ pub fn status(dir: &Path) -> Result<Status> {
 /// asked about the whole worktree.
 const MOST_SUSPECTS: usize = 256;
 
-/// The status `git par list` shows for the worktree at `dir` (index `index_file`, `HEAD` tree
-/// `head_tree`). A stat pass ([`scan`]) finds the paths that may have changed and git is asked
-/// about those alone, so a clean worktree costs no git process at all; when the pass cannot
-/// tell, git is asked about everything.
+/// The status `git par list` shows for the worktree at `dir` (admin dir `git_dir`, `HEAD`
+/// tree `head_tree`). A stat pass ([`scan`]) finds the paths that may have changed and git
+/// is asked about those alone, so a clean worktree costs no git process at all; when the
+/// pass cannot tell, git is asked about everything.
 pub fn status_for_list(
     dir: &Path,
-    index_file: &Path,
+    git_dir: &Path,
     head_tree: Option<git2::Oid>,
-    fsmonitor: Option<&str>,
+    context: scan::Context,
 ) -> Result<Status> {
-    let suspects = head_tree.and_then(|tree| {
-        scan::suspects(dir, index_file, tree.as_bytes(), MOST_SUSPECTS, fsmonitor)
-    });
-    match suspects {
-        Some(paths) if paths.is_empty() => Ok(Status::default()),
-        Some(paths) => {
-            let paths: Vec<&OsStr> = paths.iter().map(|p| OsStr::from_bytes(p)).collect();
-            // git stats only the paths it is given, so a file-system monitor has nothing to
-            // save it, and asking the hook again would cost a second query per task.
-            let without = ["-c", "core.fsmonitor=false"];
-            status_with(dir, &without[..fsmonitor.map_or(0, |_| 2)], &paths)
-        }
-        None => status(dir),
+    let monitored = context.monitor.is_some();
+    let found = head_tree
+        .and_then(|tree| scan::suspects(dir, git_dir, tree.as_bytes(), MOST_SUSPECTS, context));
+    let Some(found) = found else {
+        return status(dir);
+    };
+    let mut status = Status::default();
+    let mut asked = found.paths;
+    // New files alone need no `git status` (which reads the whole index): what is not
+    // ignored is untracked.
+    match (asked.is_empty(), &found.new_files[..]) {
+        (_, []) => {}
+        (true, files) => match untracked_among(dir, files) {
+            Some(untracked) => {
+                for file in untracked {
+                    status.untracked += 1;
+                    status
+                        .entries
+                        .push(("??".into(), String::from_utf8_lossy(file).into_owned()));
+                }
+            }
+            None => asked.extend(found.new_files),
+        },
+        (false, _) => asked.extend(found.new_files),
     }
+    if !asked.is_empty() {
+        let paths: Vec<&OsStr> = asked.iter().map(|p| OsStr::from_bytes(p)).collect();
+        // git stats only the paths it is given, so a file-system monitor has nothing to
+        // save it, and asking the hook again would cost a second query per task.
+        let without = ["-c", "core.fsmonitor=false"];
+        status = status_with(dir, &without[..if monitored { 2 } else { 0 }], &paths)?;
+    }
+    for entry in found.untracked {
+        status.untracked += 1;
+        status.entries.push(("??".into(), entry));
+    }
+    if let Some(mut cache) = found.remember {
+        cache.untracked = status
+            .entries
+            .iter()
+            .filter(|(code, _)| code == "??")
+            .map(|(_, path)| path.clone())
+            .collect();
+        // A name that is not UTF-8 was mangled on the way: not worth keeping.
+        if !cache.untracked.iter().any(|p| p.contains('\u{fffd}')) {
+            untracked_cache::store(git_dir, &cache);
+        }
+    }
+    Ok(status)
+}
+
+/// Which of `files` (files the index of the worktree at `dir` lacks) `git status` would list
+/// as untracked: those its ignore rules do not exclude, asked of `git check-ignore`, which
+/// reads the same rules and not the index. `None` when git would list them otherwise
+/// (`status.showUntrackedFiles` set to anything but `normal` or `all`) or cannot be asked.
+fn untracked_among<'a>(dir: &Path, files: &'a [Vec<u8>]) -> Option<Vec<&'a Vec<u8>>> {
+    // check-ignore reads its paths as pathspecs and knows no `--literal-pathspecs`: a name
+    // that starts with `:` would be taken for pathspec magic.
+    if files.iter().any(|f| f.starts_with(b":")) {
+        return None;
+    }
+    let shown = git(dir, ["config", "--get", "status.showUntrackedFiles"])
+        .output()
+        .ok()?;
+    match (shown.code, shown.stdout_str().as_str()) {
+        (1, _) | (0, "normal" | "all") => {}
+        _ => return None,
+    }
+    let list: Vec<u8> = files
+        .iter()
+        .flat_map(|f| f.iter().copied().chain([0]))
+        .collect();
+    let out = git(dir, ["check-ignore", "--no-index", "-z", "--stdin"])
+        .stdin(list)
+        .output()
+        .ok()?;
+    if out.code > 1 {
+        return None;
+    }
+    let ignored: HashSet<&[u8]> = out.stdout.split(|b| *b == 0).collect();
+    Some(files.iter().filter(|f| !ignored.contains(&f[..])).collect())
 }
 
 /// `git status` limited to `paths` (taken literally), or of everything when there are none.

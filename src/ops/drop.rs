@@ -6,11 +6,13 @@
 //! |------------|-----------------------------------|----------------------------------------|
 //! | `begin`    | checks passed, saving the work    | finishing the drop (saving again)      |
 //! | `saved`    | the work is saved                 | finishing the drop                     |
+//! | `moved`    | the worktree is (being) moved into the trash, its work not yet saved (see [`super::aside`]) | finishing the drop, saving everything in the trash first |
 //! | `removing` | the worktree is in the trash      | finishing the drop                     |
 //! | `deleting` | all but unlinking the trash       | deleting the trash (`background`)      |
 
 use serde::{Deserialize, Serialize};
 
+use super::gate::{self, Owned};
 use super::lease::Lease;
 use super::{Interrupted, Removal, Subject};
 use crate::error::{Error, Result};
@@ -27,6 +29,7 @@ use crate::{cleanup, rescue};
 pub enum Phase {
     Begin,
     Saved,
+    Moved,
     Removing,
     Deleting,
 }
@@ -178,35 +181,12 @@ pub fn drop_task(
             rescue: None,
         }),
     )?;
-    let worktree = owned.as_ref().map(|o| o.path());
-    let saved = rescue::save_task(
-        repo,
-        name,
-        worktree,
-        tip.map(|t| t.to_string()).as_deref(),
-        &removal.safe,
-        "drop",
-    );
-    let saved = match saved {
-        Ok(saved) => saved,
-        Err(err) => {
-            journal.done()?;
-            return Err(err);
-        }
+    let dropped = match super::aside::applies(owned.as_ref()) {
+        true => move_first(repo, &mut journal, &mut removal, owned),
+        false => save_first(repo, &mut journal, &mut removal, owned),
     };
-    journal.update(|op| {
-        if let Op::Drop(d) = op {
-            d.rescue.clone_from(&saved);
-            d.phase = Phase::Saved;
-        }
-    })?;
-    cleanup::past_point_of_no_return();
-    cleanup::failpoint("drop:saved");
-    removal
-        .safe
-        .extend(saved.as_deref().and_then(|r| super::commit_of(repo, r)));
-    let (late, pending) = match super::teardown(repo, &mut journal, &removal, owned) {
-        Ok(done) => done,
+    let (saved, late, pending) = match dropped {
+        Ok(dropped) => dropped,
         Err(err) => return Err(super::settle_journal(journal, err)),
     };
     super::background::settle(repo, ui, journal, pending, req.foreground)?;
@@ -227,12 +207,82 @@ pub fn drop_task(
     Ok(saved.or(late))
 }
 
+/// What a drop made: the rescue of the task's work, the rescue of late changes (or of what
+/// git's record of the worktree held), and the trashed worktree still to delete.
+type Dropped = (Option<String>, Option<String>, Option<gate::Trashed>);
+
+/// The worktree is moved into the trash, then its work is saved from there (one look at its
+/// files, see [`super::aside`]).
+fn move_first(
+    repo: &Repo,
+    journal: &mut Journal,
+    removal: &mut Removal,
+    owned: Option<Owned>,
+) -> Result<Dropped> {
+    let Some(owned) = owned else {
+        return Err(Error::failed("internal error: no worktree to move"));
+    };
+    let (saved, trashed) = super::aside::move_then_save(repo, journal, removal, owned, "drop")?;
+    saved_as(journal, &saved)?;
+    removal
+        .safe
+        .extend(saved.as_deref().and_then(|r| super::commit_of(repo, r)));
+    let forgotten = super::take_down(repo, removal, Some(&trashed))?;
+    Ok((saved, forgotten, Some(trashed)))
+}
+
+/// The work is saved where the worktree is, then it is moved into the trash and looked at
+/// again for files written in between (worktrees with submodules, see [`super::aside`]).
+fn save_first(
+    repo: &Repo,
+    journal: &mut Journal,
+    removal: &mut Removal,
+    owned: Option<Owned>,
+) -> Result<Dropped> {
+    let worktree = owned.as_ref().map(|o| o.path());
+    let tip = removal.tip.map(|t| t.to_string());
+    let saved = rescue::save_task(
+        repo,
+        &removal.record.task,
+        worktree,
+        tip.as_deref(),
+        &removal.safe,
+        "drop",
+    )?;
+    saved_as(journal, &saved)?;
+    removal
+        .safe
+        .extend(saved.as_deref().and_then(|r| super::commit_of(repo, r)));
+    let (late, pending) = super::teardown(repo, journal, removal, owned)?;
+    Ok((saved, late, pending))
+}
+
+/// Records that the work is saved (under `saved`, if anything needed it): from here on the
+/// drop goes forward whatever happens.
+fn saved_as(journal: &mut Journal, saved: &Option<String>) -> Result<()> {
+    journal.update(|op| {
+        if let Op::Drop(d) = op {
+            d.rescue.clone_from(saved);
+            if d.phase == Phase::Begin {
+                d.phase = Phase::Saved;
+            }
+        }
+        op.set_saved_in_trash();
+    })?;
+    cleanup::past_point_of_no_return();
+    cleanup::failpoint("drop:saved");
+    Ok(())
+}
+
 /// What [`recover`] would do, for `recover --dry-run`: a drop always goes forward.
 pub fn intent(op: &Journaled) -> String {
     let task = &op.subject.task;
     match op.phase {
         Phase::Begin => format!(
             "finish it: the work of task '{task}' is saved under refs/par/rescued/, then its worktree and branch are removed"
+        ),
+        Phase::Moved => format!(
+            "finish it: the work of task '{task}' is saved from its worktree (moved into the trash or not), then its worktree and branch are removed"
         ),
         Phase::Saved | Phase::Removing => format!(
             "finish it: the work of task '{task}' was saved, so the rest of its worktree and branch are removed"
@@ -272,6 +322,7 @@ pub fn recover(repo: &Repo, ui: &mut Ui, id: &str, op: &Journaled) -> Result<Vec
             id,
             subject: &op.subject,
             safe,
+            unsaved: op.phase == Phase::Moved,
         },
     )
 }

@@ -11,6 +11,7 @@
 //! |------------|-------------------------------------|--------------------------------------|
 //! | `begin`    | checks passed, merge about to happen| undoing a half-made merge of ours    |
 //! | `merged`   | the target holds the task's work    | taking the task apart                |
+//! | `moved`    | the worktree is (being) moved into the trash, not yet saved (see [`super::aside`]) | taking the task apart, saving everything in the trash first |
 //! | `removing` | the worktree is in the trash        | taking the task apart                |
 //! | `deleting` | all but unlinking the trash         | deleting the trash (`background`)    |
 
@@ -39,6 +40,7 @@ use crate::{cleanup, rescue};
 pub enum Phase {
     Begin,
     Merged,
+    Moved,
     Removing,
     Deleting,
 }
@@ -301,33 +303,51 @@ fn take_apart(
         _ => None,
     };
     let owned = super::check_removal(repo, &removal)?;
+    removal.safe.extend(target_tip.map(|t| t.to_string()));
+    // Changes were checked before the merge; any that appear since are found by the look
+    // at the worktree moved aside, which then puts it back and keeps the task.
+    removal.keep_if_changed = !discarded;
     // Clean or not, the worktree goes: its detached commits, reflog, kept ignored files and
     // the repositories inside it are saved with the rest.
-    let worktree = owned.as_ref().map(|o| o.path());
-    removal.safe.extend(target_tip.map(|t| t.to_string()));
-    let saved = rescue::save_task(
-        repo,
-        &record.task,
-        worktree,
-        task_tip.as_deref(),
-        &removal.safe,
-        "finish",
-    )?;
-    removal.rescued = saved.as_deref().and_then(|r| super::commit_of(repo, r));
-    removal.safe.extend(removal.rescued.clone());
-    if let Some(saved) = &saved {
-        ui.note(&format!("Saved what the merge did not keep as {saved}"));
-    }
-    // Changes were checked before the merge; any that appear since are found by the look
-    // after the worktree is moved aside, which then puts it back and keeps the task.
-    removal.keep_if_changed = !discarded;
-    let (late, pending) = super::teardown(repo, journal, &removal, owned)?;
+    let (saved, late, pending) = match super::aside::applies(owned.as_ref()) {
+        true => {
+            let owned = owned.ok_or_else(|| Error::failed("internal error: no worktree"))?;
+            let (saved, trashed) =
+                super::aside::move_then_save(repo, journal, &removal, owned, "finish")?;
+            announce_saved(ui, &saved);
+            journal.update(Op::set_saved_in_trash)?;
+            let late = super::take_down(repo, &removal, Some(&trashed))?;
+            (saved, late, Some(trashed))
+        }
+        false => {
+            let worktree = owned.as_ref().map(|o| o.path());
+            let saved = rescue::save_task(
+                repo,
+                &record.task,
+                worktree,
+                task_tip.as_deref(),
+                &removal.safe,
+                "finish",
+            )?;
+            announce_saved(ui, &saved);
+            removal.rescued = saved.as_deref().and_then(|r| super::commit_of(repo, r));
+            removal.safe.extend(removal.rescued.clone());
+            let (late, pending) = super::teardown(repo, journal, &removal, owned)?;
+            (saved, late, pending)
+        }
+    };
     if let Some(late) = &late {
         ui.note(&format!(
             "Files that changed while it was being removed are saved as {late}"
         ));
     }
     Ok((saved.or(late), pending))
+}
+
+fn announce_saved(ui: &mut Ui, saved: &Option<String>) {
+    if let Some(saved) = saved {
+        ui.note(&format!("Saved what the merge did not keep as {saved}"));
+    }
 }
 
 /// The task's worktree must still have the task's branch checked out: an agent that switched
@@ -436,6 +456,7 @@ pub fn recover(repo: &Repo, ui: &mut Ui, id: &str, op: &Journaled) -> Result<Vec
                 id,
                 subject: &op.subject,
                 safe,
+                unsaved: op.phase == Phase::Moved,
             },
         )?);
     }

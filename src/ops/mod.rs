@@ -6,6 +6,7 @@
 //! not be touched because the user or another process owns it is found by [`guard`]; one
 //! command works in a task at a time through [`lease`].
 
+pub mod aside;
 pub mod background;
 pub mod carry;
 pub mod drop;
@@ -122,14 +123,7 @@ pub fn teardown(
     if let Some(trashed) = &trashed {
         crate::cleanup::failpoint("teardown:trashed");
         let looked = late_status(trashed).and_then(|changed| match changed {
-            Some(files) if r.keep_if_changed => Err(Error::failed(format!(
-                "task '{}' was merged, but its worktree has new changes: {files}",
-                record.task
-            ))
-            .hint(format!(
-                "the worktree and branch are kept; commit and finish again, or 'git par drop {}'",
-                record.task
-            ))),
+            Some(files) if r.keep_if_changed => Err(kept_for_changes(&record.task, &files)),
             Some(_) => match saved_as.as_deref() {
                 Some(head) => save_late(repo, &record.task, trashed, head),
                 None => Ok(None),
@@ -138,29 +132,53 @@ pub fn teardown(
         });
         late = match looked {
             Ok(saved) => saved,
-            Err(err) => {
-                // Not saved, or to be kept: the removal is undone, so nothing is lost, and
-                // the operation ends here (recover must not take it up again).
-                let back = fs::rename(&trashed.path, &record.path);
-                return Err(match back {
-                    Ok(()) => {
-                        journal.update(|op| op.set_saved())?;
-                        err
-                    }
-                    Err(e) => err.hint(format!(
-                        "it waits at {} ({e}); 'git par recover' deals with it",
-                        trashed.path.display()
-                    )),
-                });
-            }
+            Err(err) => return Err(put_back(journal, trashed, &record.path, err)),
         };
-        if let Some(admin) = &trashed.admin {
-            late = late.or(gate::forget_admin(repo, &record.task, admin)?);
-        }
-    } else if let Some(admin) = registered_admin(repo, &record.path) {
-        // The folder was deleted by hand: only git's record of it is left.
-        late = gate::forget_admin(repo, &record.task, &admin)?;
     }
+    let forgotten = take_down(repo, r, trashed.as_ref())?;
+    Ok((late.or(forgotten), trashed))
+}
+
+/// Why a finish keeps a merged task: its worktree has changes the merge did not take.
+fn kept_for_changes(task: &str, files: &str) -> Error {
+    Error::failed(format!(
+        "task '{task}' was merged, but its worktree has new changes: {files}"
+    ))
+    .hint(format!(
+        "the worktree and branch are kept; commit and finish again, or 'git par drop {task}'"
+    ))
+}
+
+/// Undoes a move into the trash after a look or save there failed, or found changes that
+/// keep the task: nothing is lost, and the operation ends here (recover must not take it up
+/// again). Returns `err`, with a hint when the worktree could not go back.
+fn put_back(journal: &mut Journal, trashed: &gate::Trashed, path: &Path, err: Error) -> Error {
+    match fs::rename(&trashed.path, path) {
+        Ok(()) => match journal.update(|op| op.set_saved()) {
+            Ok(()) => err,
+            Err(e) => err.hint(format!("also: {}", e.message)),
+        },
+        Err(e) => err.hint(format!(
+            "it waits at {} ({e}); 'git par recover' deals with it",
+            trashed.path.display()
+        )),
+    }
+}
+
+/// The rest of taking a task apart once its worktree is in the trash (or gone) and its work
+/// saved: git's record of the worktree (what it alone holds is saved first), the branch, the
+/// task record. Returns the rescue of what git's record held, if any.
+fn take_down(repo: &Repo, r: &Removal, trashed: Option<&gate::Trashed>) -> Result<Option<String>> {
+    let record = r.record;
+    let admin = match trashed {
+        Some(trashed) => trashed.admin.clone(),
+        // The folder was deleted by hand: only git's record of it is left.
+        None => registered_admin(repo, &record.path),
+    };
+    let forgotten = match admin {
+        Some(admin) => gate::forget_admin(repo, &record.task, &admin)?,
+        None => None,
+    };
     if let Some(tip) = r.tip {
         delete_branch(repo, &record.branch, tip)?;
     }
@@ -168,7 +186,7 @@ pub fn teardown(
     if trashed.is_none() {
         remove_task_dirs(repo, record.worktree_dir.as_deref(), &record.created_dirs);
     }
-    Ok((late, trashed))
+    Ok(forgotten)
 }
 
 /// The folders `start` made for a task (the worktree dir among them when that start made it),
@@ -204,6 +222,33 @@ impl Op {
                 op.phase = drop::Phase::Removing;
                 op.subject.identity = identity;
             }
+            _ => {}
+        }
+    }
+
+    /// Notes that the worktree is about to move into the trash before its work is saved
+    /// (see [`aside`]), with the identity of the folder being moved.
+    fn set_moved(&mut self, identity: Identity) {
+        match self {
+            Op::Finish(op) => {
+                op.phase = finish::Phase::Moved;
+                op.subject.identity = Some(identity);
+            }
+            Op::Drop(op) => {
+                op.phase = drop::Phase::Moved;
+                op.subject.identity = Some(identity);
+            }
+            _ => {}
+        }
+    }
+
+    /// The work of the worktree moved into the trash is saved: it is being removed.
+    fn set_saved_in_trash(&mut self) {
+        match self {
+            Op::Finish(op) if op.phase == finish::Phase::Moved => {
+                op.phase = finish::Phase::Removing
+            }
+            Op::Drop(op) if op.phase == drop::Phase::Moved => op.phase = drop::Phase::Removing,
             _ => {}
         }
     }
@@ -245,8 +290,8 @@ impl Op {
 
     fn removing(&self) -> bool {
         match self {
-            Op::Finish(op) => op.phase == finish::Phase::Removing,
-            Op::Drop(op) => op.phase == drop::Phase::Removing,
+            Op::Finish(op) => matches!(op.phase, finish::Phase::Moved | finish::Phase::Removing),
+            Op::Drop(op) => matches!(op.phase, drop::Phase::Moved | drop::Phase::Removing),
             _ => false,
         }
     }
@@ -314,12 +359,15 @@ pub struct Interrupted<'a> {
     pub id: &'a str,
     pub subject: &'a Subject,
     pub safe: Vec<String>,
+    /// The worktree may be in the trash with its work not yet saved (the `moved` phase):
+    /// everything in it is saved from there, not only what changed since a save.
+    pub unsaved: bool,
 }
 
 /// Finishes taking a task apart from whatever state a crash left, saving anything not yet
 /// safe first. Every path comes from the journal, so each is proven before it is acted on.
 pub fn complete_removal(repo: &Repo, ui: &mut Ui, r: &Interrupted) -> Result<Vec<String>> {
-    let (id, r, safe_in) = (r.id, r.subject, &r.safe);
+    let (id, unsaved, r, safe_in) = (r.id, r.unsaved, r.subject, &r.safe);
     let mut done = Vec::new();
     let recorded = task::load(repo, &r.task).map(|rec| rec.branch);
     if r.branch != task::branch_name(repo, &r.task)
@@ -340,7 +388,9 @@ pub fn complete_removal(repo: &Repo, ui: &mut Ui, r: &Interrupted) -> Result<Vec
         let beside = r.path.parent().unwrap_or(&r.path);
         if let Some(trashed) = gate::find_trashed(repo, &r.worktree_dir, beside, id, r.identity)? {
             let head = safe_in.last().cloned().or_else(|| commit_of(repo, "HEAD"));
-            if let Some(head) = head {
+            if unsaved && trashed.admin.is_some() {
+                aside::recover_trashed(repo, &r.task, &trashed, None, safe_in)?;
+            } else if let Some(head) = head {
                 rescue::save_folder(repo, &r.task, &trashed.path, &head, &[], "recover")?;
             }
             if let Some(admin) = &trashed.admin {
@@ -377,27 +427,36 @@ pub fn complete_removal(repo: &Repo, ui: &mut Ui, r: &Interrupted) -> Result<Vec
     if let Some(owned) = &owned {
         guard::settle_processes(&r.task, owned.path(), false, repo.config.kill_timeout)?;
     }
+    let beside = r.path.parent().unwrap_or(&r.path);
+    // Moved into the trash in the `moved` phase, the worktree was not saved yet: everything
+    // it holds, the branch tip with it, is saved from there (below).
+    let unsaved_in_trash = match owned {
+        None if unsaved => gate::find_trashed(repo, &r.worktree_dir, beside, id, r.identity)?
+            .filter(|t| t.admin.is_some()),
+        _ => None,
+    };
     let mut safe = safe_in.clone();
-    if let Some(saved) = rescue::save_task(
-        repo,
-        &r.task,
-        owned.as_ref().map(Owned::path),
-        tip.as_deref(),
-        &safe,
-        "recover",
-    )? {
-        done.push(format!("saved the work of task '{}' as {saved}", r.task));
-        safe.extend(commit_of(repo, &saved));
+    if unsaved_in_trash.is_none() {
+        if let Some(saved) = rescue::save_task(
+            repo,
+            &r.task,
+            owned.as_ref().map(Owned::path),
+            tip.as_deref(),
+            &safe,
+            "recover",
+        )? {
+            done.push(format!("saved the work of task '{}' as {saved}", r.task));
+            safe.extend(commit_of(repo, &saved));
+        }
     }
-    let trashed = match owned {
-        Some(owned) => {
+    let unsaved = unsaved_in_trash.is_some();
+    let trashed = match (owned, unsaved_in_trash) {
+        (Some(owned), _) => {
             done.push(format!("removed the worktree {}", r.path.display()));
             Some(owned.trash(id)?)
         }
-        None => {
-            let beside = r.path.parent().unwrap_or(&r.path);
-            gate::find_trashed(repo, &r.worktree_dir, beside, id, r.identity)?
-        }
+        (None, Some(trashed)) => Some(trashed),
+        (None, None) => gate::find_trashed(repo, &r.worktree_dir, beside, id, r.identity)?,
     };
     if let Some(trashed) = trashed {
         // While git's record is there the trashed worktree is still whole and reads as a
@@ -405,6 +464,9 @@ pub fn complete_removal(repo: &Repo, ui: &mut Ui, r: &Interrupted) -> Result<Vec
         // the task's work.
         let head = safe.last().cloned().or(tip.clone());
         let saved = match &trashed.admin {
+            Some(_) if unsaved => {
+                aside::recover_trashed(repo, &r.task, &trashed, tip.as_deref(), &safe)?
+            }
             Some(_) => late_changes(repo, &r.task, &trashed, head.as_deref())?,
             None => match head.or_else(|| commit_of(repo, "HEAD")) {
                 Some(head) => {
@@ -481,9 +543,14 @@ fn late_status(trashed: &gate::Trashed) -> Result<Option<String>> {
     let Some(admin) = &trashed.admin else {
         return Ok(None);
     };
+    // The index's fsmonitor and untracked cache data describe the folder's old place.
     let status = git(
         &trashed.path,
         [
+            "-c",
+            "core.fsmonitor=false",
+            "-c",
+            "core.untrackedCache=false",
             "--no-optional-locks",
             "status",
             "--porcelain",

@@ -58,9 +58,32 @@ pub fn save_task(
     safe: &[String],
     why: &str,
 ) -> Result<Option<String>> {
+    save_task_as(repo, task, worktree, Files::Unknown, tip, safe, why)
+}
+
+/// What is known of a worktree's files before it is saved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Files {
+    /// Nothing: they are read (a snapshot through a private index).
+    Unknown,
+    /// A look that has just ended found them all as HEAD has them (nothing staged, changed or
+    /// untracked, no repository inside, no kept ignored file): only commits need saving.
+    Clean,
+}
+
+/// [`save_task`], told what is known of the worktree's files.
+pub fn save_task_as(
+    repo: &Repo,
+    task: &str,
+    worktree: Option<&Path>,
+    files: Files,
+    tip: Option<&str>,
+    safe: &[String],
+    why: &str,
+) -> Result<Option<String>> {
     let mut found = Found::default();
     if let Some(dir) = worktree.filter(|d| d.exists()) {
-        collect_worktree(repo, task, dir, tip, &mut found)?;
+        collect_worktree(repo, task, dir, files, tip, &mut found)?;
     }
     if let Some(tip) = tip {
         let piece = Piece::new(tip, Source::Branch, "tip", None);
@@ -254,6 +277,7 @@ fn collect_worktree(
     repo: &Repo,
     task: &str,
     dir: &Path,
+    files: Files,
     tip: Option<&str>,
     found: &mut Found,
 ) -> Result<()> {
@@ -271,32 +295,35 @@ fn collect_worktree(
     else {
         return Err(Error::failed("its HEAD names no commit").context(what()));
     };
-    // The repositories inside are saved on their own, and left out of the worktree's files.
-    let mut inner_pieces = Vec::new();
-    let mut skip = Vec::new();
-    for inner in inner::list(dir)? {
-        if let Some(saved) = inner::save(repo, task, &inner, keep_ignored)? {
-            inner_pieces.extend(saved);
-            skip.push(inner.path);
-        }
-    }
-    let (index_tree, files_tree) =
-        snapshot::private_trees(dir, head.as_deref(), keep_ignored, &skip).with_context(what)?;
-    let base_tree = tree_of(repo, &base)?;
     let base_piece = Piece::new(&base, Source::Worktree, "HEAD", None);
     found.base = Some(base_piece.clone());
     found.pieces.push(base_piece);
-    if files_tree != base_tree {
-        found.files = Some(files_tree.clone());
-    }
-    // Kept whenever something is staged, even when it is all the files: restoring then knows
-    // what was staged, and what was not.
-    if index_tree != base_tree {
-        let message = format!("git-par: staged files of task {task}");
-        let staged = commit_tree(repo, &index_tree, &[&base], &message)?;
-        found
-            .pieces
-            .push(Piece::new(&staged, Source::Worktree, "staged", None));
+    let mut inner_pieces = Vec::new();
+    if files == Files::Unknown {
+        // The repositories inside are saved on their own, and left out of the worktree's files.
+        let mut skip = Vec::new();
+        for inner in inner::list(dir)? {
+            if let Some(saved) = inner::save(repo, task, &inner, keep_ignored)? {
+                inner_pieces.extend(saved);
+                skip.push(inner.path);
+            }
+        }
+        let (index_tree, files_tree) =
+            snapshot::private_trees(dir, head.as_deref(), keep_ignored, &skip)
+                .with_context(what)?;
+        let base_tree = tree_of(repo, &base)?;
+        if files_tree != base_tree {
+            found.files = Some(files_tree.clone());
+        }
+        // Kept whenever something is staged, even when it is all the files: restoring then
+        // knows what was staged, and what was not.
+        if index_tree != base_tree {
+            let message = format!("git-par: staged files of task {task}");
+            let staged = commit_tree(repo, &index_tree, &[&base], &message)?;
+            found
+                .pieces
+                .push(Piece::new(&staged, Source::Worktree, "staged", None));
+        }
     }
     let refs = git(dir, WORKTREE_REFS).run()?.stdout_str();
     push_worktree_refs(found, &refs, reflog);

@@ -5,7 +5,7 @@ use std::fs;
 use crate::env::{TestEnv, BIN};
 
 /// Runs `git-par <args>` with a `git` on PATH that logs its arguments, one call a line.
-fn logged_git_calls(env: &TestEnv, args: &[&str]) -> String {
+pub(crate) fn logged_git_calls(env: &TestEnv, args: &[&str]) -> String {
     let log = env.root().join("git-calls");
     let path = env.git_wrapper(&format!("echo \"$*\" >> '{}'", log.display()));
     let mut cmd = env.command(BIN, &env.repo());

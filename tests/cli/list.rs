@@ -211,6 +211,37 @@ fn list_counts_what_git_status_counts_for_every_kind_of_change() {
                 env.write(&format!("{wt}/build2/z.log"), "log\n");
             }),
         ),
+        // New files alone, no folder: git check-ignore, not git status, says which count.
+        (
+            "new-files",
+            Box::new(|env: &TestEnv, wt: &str| {
+                env.write(&format!("{wt}/new.txt"), "new\n");
+                env.write(&format!("{wt}/dir/sub/new2.txt"), "new\n");
+                for odd in ["*star", "sp ace", "back\\slash", "[x]", "dir/:inside"] {
+                    env.write(&format!("{wt}/{odd}"), "odd\n");
+                }
+            }),
+        ),
+        // A name that check-ignore would take for pathspec magic: git status is asked.
+        ("colon", write(":colon", "odd\n")),
+        (
+            "ignored-files",
+            Box::new(|env: &TestEnv, wt: &str| {
+                env.write(&format!("{wt}/x.log"), "log\n");
+                env.write(&format!("{wt}/dir/y.log"), "log\n");
+                // In a folder the index has (build/keep.txt) that the rules ignore.
+                env.write(&format!("{wt}/build/new.txt"), "ignored\n");
+            }),
+        ),
+        (
+            "negated",
+            Box::new(|env: &TestEnv, wt: &str| {
+                env.write(&format!("{wt}/dir/sub/.gitignore"), "*.tmp\n!keep.tmp\n");
+                env.write(&format!("{wt}/dir/sub/a.tmp"), "ignored\n");
+                env.write(&format!("{wt}/dir/sub/keep.tmp"), "not ignored\n");
+                env.write(&format!("{wt}/dir/keep.tmp"), "not ignored either\n");
+            }),
+        ),
         (
             "empty-dir",
             Box::new(|env: &TestEnv, wt: &str| {
@@ -308,7 +339,22 @@ fn list_counts_what_git_status_counts_for_every_kind_of_change() {
         whole, 4,
         "staged, intent-to-add, assume-unchanged, split: {statuses:?}"
     );
-    assert_eq!(statuses.len(), scenarios.len() - 1, "{statuses:?}");
+    let check_ignores: Vec<String> = fs::read_to_string(env.root().join("trace"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("built-in: git check-ignore"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        check_ignores.len(),
+        4,
+        "new-files, ignored-files, negated, sparse: {check_ignores:?}"
+    );
+    assert_eq!(
+        statuses.len(),
+        scenarios.len() - 1 - 4,
+        "{statuses:?} {check_ignores:?}"
+    );
     for expected in [
         "a.txt",
         "dir/sub/new2.txt new.txt newdir",
@@ -430,4 +476,35 @@ fn index_reader_agrees_with_git_ls_files() {
         let ita: Vec<bool> = index.entries.iter().map(|e| e.intent_to_add).collect();
         assert_eq!(ita.iter().filter(|i| **i).count(), 1, "version {version}");
     }
+}
+
+/// New files counted by git check-ignore follow the same settings as git status: untracked
+/// files shown or not (`status.showUntrackedFiles`), and the user's own ignore file.
+#[test]
+fn list_counts_new_files_by_the_settings_git_status_follows() {
+    let env = rich_repo();
+    env.par(["start", "t"]).ok();
+    settle(&env, "repo.par/t");
+    env.write("repo.par/t/new.txt", "new\n");
+    env.write("repo.par/t/other.tmp", "mine\n");
+    backdate_changes(&env, "repo.par/t");
+    let check = |want: Counts| {
+        let (counts, _) = list_counts(&env);
+        assert_eq!(git_counts(&env, "repo.par/t"), want);
+        assert_eq!(counts["t"], want);
+    };
+    check((0, 0, 2));
+    env.git_in("repo", ["config", "status.showUntrackedFiles", "no"])
+        .ok();
+    check((0, 0, 0));
+    env.git_in("repo", ["config", "--unset", "status.showUntrackedFiles"])
+        .ok();
+    env.write("home/excludes", "*.tmp\n");
+    let excludes = env.root().join("home/excludes");
+    env.git_in(
+        "repo",
+        ["config", "core.excludesFile", excludes.to_str().unwrap()],
+    )
+    .ok();
+    check((0, 0, 1));
 }

@@ -1,6 +1,7 @@
 //! The one integration test binary: every test drives the real `git-par` against real
 //! repositories in temporary folders.
 
+mod aside;
 mod attacks;
 mod background;
 mod checkout;
@@ -18,6 +19,7 @@ mod lifecycle;
 mod list;
 mod list_fsmonitor;
 mod list_live;
+mod list_watchman;
 mod model;
 mod native;
 mod newcomer;

@@ -91,11 +91,16 @@ const FAILPOINTS: &[(&str, &[&str])] = &[
     ),
     (
         "finish",
-        &["finish:begin", "finish:merged", "teardown:trashed"],
+        &[
+            "finish:begin",
+            "finish:merged",
+            "aside:moving",
+            "teardown:trashed",
+        ],
     ),
-    ("drop", &["drop:saved", "teardown:trashed"]),
+    ("drop", &["aside:moving", "teardown:trashed", "drop:saved"]),
     ("sync", &["sync:set-aside", "sync:before", "sync:put-back"]),
-    ("prune", &["drop:saved", "teardown:trashed"]),
+    ("prune", &["aside:moving", "teardown:trashed", "drop:saved"]),
 ];
 
 /// xorshift64*, seeded through splitmix64: no dependency, the same sequence everywhere.

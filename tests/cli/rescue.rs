@@ -17,7 +17,7 @@ fn rescued_commits(env: &TestEnv) -> Vec<String> {
 }
 
 #[track_caller]
-fn assert_rescued(env: &TestEnv, commit: &str) {
+pub(crate) fn assert_rescued(env: &TestEnv, commit: &str) {
     env.git_in("repo", ["cat-file", "-e", commit]).ok();
     assert!(
         rescued_commits(env).iter().any(|c| c == commit),
@@ -28,7 +28,7 @@ fn assert_rescued(env: &TestEnv, commit: &str) {
 
 /// The content of `path` in the rescued commit of `source` (`worktree`, `submodule`,
 /// `nested`) labelled `what`, found through `git par rescued --json`.
-fn rescued_file(env: &TestEnv, source: &str, what: &str, path: &str) -> String {
+pub(crate) fn rescued_file(env: &TestEnv, source: &str, what: &str, path: &str) -> String {
     let listed: serde_json::Value =
         serde_json::from_str(&env.par(["rescued", "--json"]).ok().stdout).expect("json");
     let piece = listed
@@ -99,7 +99,7 @@ fn drop_saves_the_commits_of_a_branch_deleted_by_hand() {
 }
 
 /// A repository `sub/` beside `repo/`, added to main as the submodule `lib`.
-fn repo_with_submodule(env: &TestEnv) {
+pub(crate) fn repo_with_submodule(env: &TestEnv) {
     allow_file_submodules(env);
     env.git(["init", "-q", "-b", "main", "sub"]).ok();
     env.write("sub/s", "sub\n");
@@ -142,7 +142,7 @@ fn drop_saves_a_submodules_commits_and_uncommitted_files() {
 
 /// An agent's clone in an ignored folder of task `x`: two commits on main, one on a branch
 /// `feature`, and an uncommitted file. Returns the commits.
-fn task_with_nested_clone(env: &TestEnv) -> Vec<String> {
+pub(crate) fn task_with_nested_clone(env: &TestEnv) -> Vec<String> {
     env.write("repo/.gitignore", "scratch/\n");
     env.commit_all("repo", "ignore scratch");
     env.task_with_commit("x", "f", "task\n");

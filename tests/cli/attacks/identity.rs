@@ -12,14 +12,17 @@ use crate::env::TestEnv;
 
 const SIGKILL: i32 = 9;
 
-/// Deletes task `task`'s worktree by hand and clones a different repository, with its own
-/// commit and an untracked file, to the same path.
+/// Deletes task `task`'s worktree by hand (unless a crashed drop already moved it into the
+/// trash) and clones a different repository, with its own commit and an untracked file, to
+/// the same path.
 fn replace_with_foreign_clone(env: &TestEnv, task: &str) -> PathBuf {
     env.git(["init", "-q", "-b", "main", "other"]).ok();
     env.write("other/theirs.txt", "someone else's work\n");
     env.commit_all("other", "theirs");
     let path = env.task_path(task);
-    fs::remove_dir_all(&path).expect("delete the worktree by hand");
+    if path.exists() {
+        fs::remove_dir_all(&path).expect("delete the worktree by hand");
+    }
     env.git([
         "clone",
         "-q",
