@@ -104,11 +104,13 @@ pub fn store(git_dir: &Path, cache: &Cache) {
         return;
     };
     let tmp = git_dir.join(format!("{FILE}.{}.tmp", std::process::id()));
-    let written = File::options()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .and_then(|mut f| f.write_all(&bytes))
+    // `create_new` never follows a symlink left at that name; only a file made here is
+    // removed again when the rest fails.
+    let Ok(mut file) = File::options().write(true).create_new(true).open(&tmp) else {
+        return;
+    };
+    let written = file
+        .write_all(&bytes)
         .and_then(|_| std::fs::rename(&tmp, git_dir.join(FILE)));
     if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
