@@ -3,8 +3,8 @@
 //! entered. A second Ctrl-C stops it between entries, so removing a large worktree stays
 //! interruptible; what is left is finished later by `git par recover`.
 //!
-//! Two passes: [`files`] unlinks the files from several threads, then a serial walk removes
-//! the folders (and anything the first pass left).
+//! Two passes: [`files`] unlinks the files and removes the emptied folders from many
+//! threads, then a serial walk removes the top folder and anything the first pass left.
 
 mod files;
 
