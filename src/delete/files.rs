@@ -72,8 +72,17 @@ pub fn unlink_files(root: OwnedFd, threads: usize, tick: &mut dyn FnMut(&Shared)
         });
     }
     std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| worker(&shared));
+        // A thread that cannot be made (a process or memory limit) is done without; with
+        // none at all, the serial pass does everything.
+        let made = (0..threads)
+            .filter(|_| {
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, || worker(&shared))
+                    .is_ok()
+            })
+            .count();
+        if made == 0 {
+            return;
         }
         loop {
             let done = shared
@@ -259,6 +268,17 @@ mod tests {
             fs::read_to_string(outside.join("deep/keep.txt")).expect("kept"),
             "keep"
         );
+    }
+
+    #[test]
+    fn without_a_thread_it_leaves_everything_to_the_serial_pass_and_returns() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let tree = tmp.path().join("tree");
+        fs::create_dir_all(tree.join("a")).expect("mkdir");
+        fs::write(tree.join("a/f"), "x").expect("write");
+        let root = nix::fcntl::open(&tree, DIR_FLAGS, Mode::empty()).expect("open");
+        unlink_files(root, 0, &mut |_| false);
+        assert!(tree.join("a/f").exists());
     }
 
     #[test]
