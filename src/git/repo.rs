@@ -117,9 +117,13 @@ impl Repo {
     /// a lock no process holds open is such a leftover, and is removed (and the update tried
     /// once more, unless a signal is waiting to be acted on).
     pub fn update_ref(&self, refname: &str, args: &[&str]) -> Result<()> {
+        // Critical: git writes a ref whole or not at all, and once it has, the caller must
+        // hear so. Interruptible, a signal while git ran made a written ref (a drop's rescue)
+        // look failed, and the rolled-back command left it behind.
         let update = || {
             crate::git::git(&self.main_worktree, ["update-ref"])
                 .args(args)
+                .critical()
                 .run()
         };
         let result = update();

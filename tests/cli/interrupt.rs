@@ -163,3 +163,49 @@ fn ctrl_c_that_also_kills_git_ends_git_par_by_the_signal() {
     assert_eq!(run.signal, Some(SIGINT), "{}", run.stderr);
     assert_eq!(env.state(), before);
 }
+
+/// A signal while git writes a drop's rescue ref: the ref was written, but git-par took the
+/// save for failed, put the worktree back, and left the ref behind (the torture test found
+/// "state before, plus a rescue ref"). A ref once written is kept and reported: the drop
+/// goes on from its save.
+#[test]
+fn a_signal_while_the_rescue_ref_is_written_does_not_leave_it_behind_a_rolled_back_drop() {
+    let env = TestEnv::new();
+    env.par(["start", "t"]).ok();
+    env.write("repo.par/t/wip.txt", "work in progress\n");
+    let real = std::process::Command::new("sh")
+        .args(["-c", "command -v git"])
+        .output()
+        .expect("sh")
+        .stdout;
+    let real = String::from_utf8(real).expect("utf-8");
+    // The ref is written, then git-par is signalled while git has not yet exited.
+    let path = env.git_wrapper(&format!(
+        "case \"$*\" in *update-ref*refs/par/rescued/*) '{}' \"$@\"; s=$?; kill -TERM $PPID; sleep 0.3; exit $s;; esac",
+        real.trim()
+    ));
+    let mut cmd = env.command(BIN, &env.repo());
+    cmd.env("PATH", path).args(["drop", "--force", "t"]);
+    let run: Run = cmd.output().expect("run").into();
+    let rescued = env
+        .git_in(
+            "repo",
+            ["for-each-ref", "--format=%(refname)", "refs/par/rescued/"],
+        )
+        .ok()
+        .stdout;
+    if env.task_path("t").exists() {
+        assert_eq!(
+            rescued, "",
+            "rolled back, yet a rescue ref is left: {}",
+            run.stderr
+        );
+    } else {
+        assert_eq!(rescued.lines().count(), 1, "{}", run.stderr);
+        let saved = env
+            .git_in("repo", ["show", &format!("{}:wip.txt", rescued.trim())])
+            .ok()
+            .stdout;
+        assert_eq!(saved, "work in progress\n");
+    }
+}
