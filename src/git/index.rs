@@ -91,11 +91,12 @@ impl Index {
 
 pub fn read(file: &Path) -> Result<Index> {
     let io = |e| IndexError::Io(file.display().to_string(), e);
-    let mut f = File::open(file).map_err(io)?;
+    let f = File::open(file).map_err(io)?;
     let meta = f.metadata().map_err(io)?;
-    let mut buf = Vec::with_capacity(meta.len() as usize);
-    f.read_to_end(&mut buf).map_err(io)?;
-    let mut index = parse(&buf)?;
+    let mut index = parse_from(f, meta.len()).map_err(|e| match e {
+        IndexError::Io(_, e) => io(e),
+        e => e,
+    })?;
     index.written = meta.mtime();
     index.identity = identity_of(&meta);
     Ok(index)
@@ -127,20 +128,82 @@ fn unsupported<T>(what: impl Into<String>) -> Result<T> {
     Err(IndexError::Unsupported(what.into()))
 }
 
-struct Reader<'a> {
-    buf: &'a [u8],
+/// Reads the index front to back through a small window (the file is never held whole: on
+/// a 100,000-file worktree it is 9 MB, which beside its parsed entries doubled what each of
+/// `git par list`'s threads held, and a fresh buffer per task cost more in page faults than
+/// the read). At most `limit` bytes are handed out: the file without its checksum.
+struct Reader<R> {
+    src: R,
+    window: Vec<u8>,
+    /// The bytes of `window` read and not yet handed out.
+    start: usize,
+    end: usize,
+    /// How many bytes have been handed out, and how many may be.
     pos: usize,
+    limit: usize,
 }
 
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        match self.buf.get(self.pos..self.pos + n) {
-            Some(bytes) => {
-                self.pos += n;
-                Ok(bytes)
-            }
-            None => unsupported("truncated"),
+impl<R: Read> Reader<R> {
+    fn new(src: R, limit: usize) -> Self {
+        Reader {
+            src,
+            window: vec![0; 64 * 1024],
+            start: 0,
+            end: 0,
+            pos: 0,
+            limit,
         }
+    }
+
+    fn at_end(&self) -> bool {
+        self.pos >= self.limit
+    }
+
+    /// Makes up to `n` bytes ready in the window; returns how many are (fewer only at the
+    /// end).
+    fn fill(&mut self, n: usize) -> Result<usize> {
+        let n = n.min(self.limit - self.pos);
+        if self.end - self.start < n {
+            self.window.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            if self.window.len() < n {
+                self.window.resize(n, 0);
+            }
+            while self.end < n {
+                match self.src.read(&mut self.window[self.end..]) {
+                    Ok(0) => break,
+                    Ok(k) => self.end += k,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(IndexError::Io(String::new(), e)),
+                }
+            }
+        }
+        Ok((self.end - self.start).min(n))
+    }
+
+    fn take(&mut self, n: usize) -> Result<&[u8]> {
+        if self.fill(n)? < n {
+            return unsupported("truncated");
+        }
+        let at = self.start;
+        self.start += n;
+        self.pos += n;
+        Ok(&self.window[at..at + n])
+    }
+
+    /// Passes over `n` bytes without keeping them (an extension this reader does not use).
+    fn skip(&mut self, mut n: usize) -> Result<()> {
+        while n > 0 {
+            let k = self.fill(n.min(64 * 1024))?;
+            if k == 0 {
+                return unsupported("truncated");
+            }
+            self.start += k;
+            self.pos += k;
+            n -= k;
+        }
+        Ok(())
     }
 
     fn u32(&mut self) -> Result<u32> {
@@ -154,13 +217,22 @@ impl<'a> Reader<'a> {
     }
 
     /// Up to the next NUL, which is consumed.
-    fn c_str(&mut self) -> Result<&'a [u8]> {
-        let rest = &self.buf[self.pos..];
-        let Some(len) = rest.iter().position(|&b| b == 0) else {
-            return unsupported("unterminated path");
-        };
-        self.pos += len + 1;
-        Ok(&rest[..len])
+    fn c_str(&mut self) -> Result<&[u8]> {
+        let mut want = 256;
+        loop {
+            let have = self.fill(want)?;
+            let ready = &self.window[self.start..self.start + have];
+            if let Some(len) = ready.iter().position(|&b| b == 0) {
+                let at = self.start;
+                self.start += len + 1;
+                self.pos += len + 1;
+                return Ok(&self.window[at..at + len]);
+            }
+            if have < want {
+                return unsupported("unterminated path");
+            }
+            want *= 2;
+        }
     }
 
     /// git's `decode_varint` (index format 4's path compression).
@@ -179,12 +251,24 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Smallest an entry can be on disk: the stat data, object id and flags (62 bytes) and the
+/// NUL of its path.
+const SMALLEST_ENTRY: usize = 63;
+
 pub fn parse(buf: &[u8]) -> Result<Index> {
-    if buf.len() < 12 + HASH_LEN {
+    parse_from(buf, buf.len() as u64)
+}
+
+/// The index in the `len` bytes of `src`.
+fn parse_from(src: impl Read, len: u64) -> Result<Index> {
+    let Some(limit) = usize::try_from(len)
+        .ok()
+        .and_then(|len| len.checked_sub(HASH_LEN))
+        .filter(|&limit| limit >= 12)
+    else {
         return unsupported("too short");
-    }
-    let body = &buf[..buf.len() - HASH_LEN];
-    let mut r = Reader { buf: body, pos: 0 };
+    };
+    let mut r = Reader::new(src, limit);
     if r.take(4)? != b"DIRC" {
         return unsupported("no DIRC signature");
     }
@@ -194,8 +278,9 @@ pub fn parse(buf: &[u8]) -> Result<Index> {
     }
     let count = r.u32()? as usize;
     let mut index = Index {
-        entries: Vec::with_capacity(count),
-        paths: Vec::with_capacity(body.len()),
+        // A count read from the file is believed only as far as the file's size allows.
+        entries: Vec::with_capacity(count.min(limit / SMALLEST_ENTRY)),
+        paths: Vec::with_capacity(limit.min(count.saturating_mul(64))),
         ..Index::default()
     };
     let mut previous = 0..0;
@@ -210,15 +295,17 @@ pub fn parse(buf: &[u8]) -> Result<Index> {
         previous = entry.path.clone();
         index.entries.push(entry);
     }
-    while r.pos < body.len() {
-        let signature = r.take(4)?;
+    while !r.at_end() {
+        let signature: [u8; 4] = r
+            .take(4)?
+            .try_into()
+            .map_err(|_| IndexError::Unsupported("truncated".into()))?;
         let size = r.u32()? as usize;
-        let data = r.take(size)?;
-        match signature {
-            b"TREE" => index.tree = root_tree(data),
-            b"FSMN" => index.fsmonitor = fsmonitor(data),
-            [b'A'..=b'Z', ..] => {}
-            _ => return unsupported(format!("extension {}", String::from_utf8_lossy(signature))),
+        match &signature {
+            b"TREE" => index.tree = root_tree(r.take(size)?),
+            b"FSMN" => index.fsmonitor = fsmonitor(r.take(size)?),
+            [b'A'..=b'Z', ..] => r.skip(size)?,
+            _ => return unsupported(format!("extension {}", String::from_utf8_lossy(&signature))),
         }
     }
     Ok(index)
@@ -227,7 +314,7 @@ pub fn parse(buf: &[u8]) -> Result<Index> {
 /// The `FSMN` extension: version 2, the token up to a NUL, then an EWAH bitmap of the
 /// entries that are not "fsmonitor valid". `None` for anything else (then it is not used).
 fn fsmonitor(data: &[u8]) -> Option<Fsmonitor> {
-    let mut r = Reader { buf: data, pos: 0 };
+    let mut r = Reader::new(data, data.len());
     if r.u32().ok()? != 2 {
         return None;
     }
@@ -241,7 +328,7 @@ fn fsmonitor(data: &[u8]) -> Option<Fsmonitor> {
 /// the 64-bit words (each run-length word: bit 0 the running bit, 32 bits of run length in
 /// words, 31 bits of literal words that follow), the last run-length word's position.
 fn ewah_bits(data: &[u8]) -> Option<Vec<usize>> {
-    let mut r = Reader { buf: data, pos: 0 };
+    let mut r = Reader::new(data, data.len());
     let bits = r.u32().ok()? as usize;
     let count = r.u32().ok()? as usize;
     let mut words = Vec::with_capacity(count.min(data.len() / 8));
@@ -274,8 +361,8 @@ fn ewah_bits(data: &[u8]) -> Option<Vec<usize>> {
     Some(set)
 }
 
-fn read_entry(
-    r: &mut Reader,
+fn read_entry<R: Read>(
+    r: &mut Reader<R>,
     version: u32,
     paths: &mut Vec<u8>,
     previous: Range<usize>,
@@ -286,7 +373,7 @@ fn read_entry(
         *word = r.u32()?;
     }
     let [ctime_s, ctime_ns, mtime_s, mtime_ns, _dev, ino, mode, uid, gid, size] = words;
-    let oid = r.take(HASH_LEN)?;
+    let empty_blob = r.take(HASH_LEN)? == EMPTY_BLOB;
     let flags = r.u16()?;
     let extended = if flags & 0x4000 != 0 {
         if version < 3 {
@@ -324,7 +411,7 @@ fn read_entry(
         assume_valid: flags & 0x8000 != 0,
         skip_worktree: extended & 0x4000 != 0,
         intent_to_add: extended & 0x2000 != 0,
-        empty_blob: oid == EMPTY_BLOB,
+        empty_blob,
         path: path_start..paths.len(),
     })
 }

@@ -439,7 +439,19 @@ fn index_reader_agrees_with_git_ls_files() {
         .ok();
     env.write(&format!("{wt}/later.txt"), "x\n");
     env.git_in(wt, ["add", "-N", "later.txt"]).ok();
+    // Enough entries that the index is several times the reader's 64 KiB window (entries
+    // and paths cut at its edges), and a path longer than its first look for a NUL.
+    for i in 0..2000 {
+        env.write(
+            &format!("{wt}/many/file-with-a-longish-name-{i:05}.txt"),
+            "x\n",
+        );
+    }
+    let long = format!("{}/{}/end.txt", "d".repeat(200), "e".repeat(200));
+    env.write(&format!("{wt}/many/{long}"), "long\n");
+    env.git_in(wt, ["add", "many"]).ok();
     let index_file = env.repo().join(".git/worktrees/t/index");
+    assert!(std::fs::metadata(&index_file).expect("index").len() > 3 * 65536);
     for version in ["3", "4", "2"] {
         // Version 2 cannot hold the extended flags: git raises it to 3 while they are there.
         env.git_in(wt, ["update-index", "--index-version", version])
