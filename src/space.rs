@@ -155,7 +155,12 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path();
         let git = |args: &[&str]| {
-            let out = Command::new("git")
+            let mut cmd = Command::new("git");
+            // Never an inherited repository (a test run from a hook): only the temp one.
+            for var in crate::git::run::REPO_ENV {
+                cmd.env_remove(var);
+            }
+            let out = cmd
                 .current_dir(dir)
                 .env("GIT_CONFIG_NOSYSTEM", "1")
                 .env("GIT_CONFIG_GLOBAL", "/dev/null")
